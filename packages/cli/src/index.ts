@@ -1,0 +1,1 @@
+export { type Command, helpText, runCli } from './cli.ts';
