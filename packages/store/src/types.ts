@@ -83,7 +83,8 @@ export interface FastState {
 export interface StoreOptions {
   /** postgres://... to use a server; otherwise PGlite. */
   databaseUrl?: string;
-  /** PGlite data directory (default ./data/pg). `memory://` for a throwaway in-memory database. */
+  /** Data directory of the embedded mode (default ./data): PGlite keeps its files in <dataDir>/pg, the dev
+   * master key is <dataDir>/master.key. `memory://` for a throwaway in-memory database. */
   dataDir?: string;
   /** redis://... to use Redis; otherwise in-memory fast state (single process only). */
   redisUrl?: string;

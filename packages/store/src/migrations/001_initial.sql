@@ -68,6 +68,9 @@ CREATE TABLE signing_keys (
   not_after       timestamptz
 );
 CREATE INDEX signing_keys_use_state ON signing_keys (use, state);
+-- At most one active and one next key per use: concurrent ensureActive/stageNext calls cannot both win.
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (use) WHERE state = 'active';
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (use) WHERE state = 'next';
 
 -- Browser sessions (cookie ep_session). Only the SHA-256 of the cookie value is stored.
 CREATE TABLE sessions (

@@ -1,0 +1,151 @@
+// Sql on a PostgreSQL server through a pg Pool (DATABASE_URL).
+import pg from 'pg';
+import { redactUrl, StoreError, StoreUnavailableError } from '../errors.ts';
+import type { QueryResult } from '../types.ts';
+import { oids, parseDate, parseInt8, parseTimestampUtc, type ScriptExecutor, type SqlDriver } from './driver.ts';
+
+export interface PgSqlOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** Give up connecting after this long (default 5000 ms). */
+  connectionTimeoutMs?: number;
+  /** Called with pool-level errors (an idle connection was dropped); the pool reconnects by itself. */
+  onError?: (err: Error) => void;
+}
+
+const { arrayParser } = pg.types;
+const nullable =
+  <T>(parse: (v: string) => T) =>
+  (v: string | null): T | null =>
+    v === null ? null : parse(v);
+
+const parsers: Record<number, (value: string) => unknown> = {
+  [oids.int8]: parseInt8,
+  [oids.int8Array]: (v) => arrayParser(v, nullable(parseInt8)),
+  [oids.date]: parseDate,
+  [oids.dateArray]: (v) => arrayParser(v, nullable(parseDate)),
+  [oids.timestamp]: parseTimestampUtc,
+  [oids.timestampArray]: (v) => arrayParser(v, nullable(parseTimestampUtc)),
+};
+
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (format ?? 'text') === 'text' && parsers[oid]
+      ? parsers[oid]
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+]);
+
+function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    err.message,
+  );
+}
+
+export function openPgSql(options: PgSqlOptions): SqlDriver {
+  let parsed: URL;
+  try {
+    parsed = new URL(options.url);
+  } catch {
+    // the URL (and so any password in it) is deliberately not part of the error
+    throw new StoreError('STORE_CONFIG_INVALID', 'DATABASE_URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new StoreError('STORE_CONFIG_INVALID', 'DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const where = redactUrl(options.url);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    types,
+  });
+  pool.on('error', (err) => options.onError?.(err));
+  let closed = false;
+
+  const fail = (err: unknown): never => {
+    if (isConnectionError(err))
+      throw new StoreUnavailableError(`PostgreSQL at ${where} is unavailable`, { cause: err });
+    throw err;
+  };
+  const checkOpen = () => {
+    if (closed) throw new StoreError('STORE_CLOSED', 'the SQL connection pool is closed');
+  };
+
+  const run = async <Row>(
+    on: pg.Pool | pg.PoolClient,
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>> => {
+    try {
+      const result = await on.query(text, params ? [...params] : undefined);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    } catch (err) {
+      return fail(err);
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    async query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) {
+      checkOpen();
+      return await run<Row>(pool, text, params);
+    },
+    async transaction<T>(fn: (tx: ScriptExecutor) => Promise<T>): Promise<T> {
+      checkOpen();
+      const client = await pool.connect().catch(fail);
+      let broken = false;
+      try {
+        await run(client, 'BEGIN');
+        const tx: ScriptExecutor = {
+          query: (text, params) => run(client, text, params),
+          async exec(script) {
+            await run(client, script);
+          },
+        };
+        const result = await fn(tx);
+        await run(client, 'COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
