@@ -1,0 +1,52 @@
+// Maps what jose throws during jwtVerify to the passport's stable codes. Anything that is neither a
+// PassportError nor a jose error is a bug or caller misuse and is rethrown unchanged.
+import { errors } from 'jose';
+import {
+  PassportAlgNotAllowed,
+  PassportBadSignature,
+  PassportError,
+  type PassportErrorOptions,
+  PassportExpired,
+  PassportInvalidClaims,
+  PassportKeysUnavailable,
+  PassportMalformed,
+  PassportNotYetValid,
+  PassportUnknownKid,
+  PassportWrongAudience,
+  PassportWrongIssuer,
+  PassportWrongType,
+} from '../errors.ts';
+
+const CLAIM_CHECKS: Record<string, new (message?: string, options?: PassportErrorOptions) => PassportError> = {
+  typ: PassportWrongType,
+  iss: PassportWrongIssuer,
+  aud: PassportWrongAudience,
+  nbf: PassportNotYetValid,
+  iat: PassportNotYetValid,
+};
+
+function claimFailure(err: errors.JWTClaimValidationFailed): PassportError {
+  const options = { claim: err.claim, cause: err };
+  const ErrorClass = err.reason === 'check_failed' ? CLAIM_CHECKS[err.claim] : undefined;
+  return ErrorClass === undefined ? new PassportInvalidClaims(undefined, options) : new ErrorClass(undefined, options);
+}
+
+export function fromJoseError(err: unknown): unknown {
+  if (err instanceof PassportError) return err;
+  const options = { cause: err };
+  if (err instanceof errors.JWTExpired) return new PassportExpired(undefined, { claim: err.claim, cause: err });
+  if (err instanceof errors.JWTClaimValidationFailed) return claimFailure(err);
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return new PassportAlgNotAllowed(undefined, { claim: 'alg', cause: err });
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new PassportBadSignature(undefined, options);
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return new PassportUnknownKid(undefined, { claim: 'kid', cause: err });
+  }
+  if (err instanceof errors.JWKSInvalid || err instanceof errors.JWKSTimeout) {
+    return new PassportKeysUnavailable(undefined, options);
+  }
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) {
+    return new PassportMalformed(undefined, options);
+  }
+  return err;
+}
