@@ -15,19 +15,20 @@ export interface PgSqlOptions {
   onError?: (err: Error) => void;
 }
 
-const { arrayParser } = pg.types;
-const nullable =
+// arrays: parse as text[] (pg's generic array parser), then convert each element
+const textArray = pg.types.getTypeParser(1009) as (value: string) => (string | null)[];
+const arrayOf =
   <T>(parse: (v: string) => T) =>
-  (v: string | null): T | null =>
-    v === null ? null : parse(v);
+  (value: string): (T | null)[] =>
+    textArray(value).map((v) => (v === null ? null : parse(v)));
 
 const parsers: Record<number, (value: string) => unknown> = {
   [oids.int8]: parseInt8,
-  [oids.int8Array]: (v) => arrayParser(v, nullable(parseInt8)),
+  [oids.int8Array]: arrayOf(parseInt8),
   [oids.date]: parseDate,
-  [oids.dateArray]: (v) => arrayParser(v, nullable(parseDate)),
+  [oids.dateArray]: arrayOf(parseDate),
   [oids.timestamp]: parseTimestampUtc,
-  [oids.timestampArray]: (v) => arrayParser(v, nullable(parseTimestampUtc)),
+  [oids.timestampArray]: arrayOf(parseTimestampUtc),
 };
 
 const types = {
@@ -118,7 +119,8 @@ export function openPgSql(options: PgSqlOptions): SqlDriver {
         const tx: ScriptExecutor = {
           query: (text, params) => run(client, text, params),
           async exec(script) {
-            await run(client, script);
+            // without parameters pg uses the simple protocol: several statements, one result each
+            await client.query(script).catch(fail);
           },
         };
         const result = await fn(tx);
