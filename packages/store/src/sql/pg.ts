@@ -16,7 +16,7 @@ export interface PgSqlOptions {
 }
 
 // arrays: parse as text[] (pg's generic array parser), then convert each element
-const textArray = pg.types.getTypeParser(1009) as (value: string) => (string | null)[];
+const textArray = (pg.types.getTypeParser as (oid: number) => (value: string) => (string | null)[])(1009);
 const arrayOf =
   <T>(parse: (v: string) => T) =>
   (value: string): (T | null)[] =>
