@@ -1,0 +1,127 @@
+// Owner API for API keys: a user manages their own keys (scope api_keys:manage). Another user's key id
+// answers 404, exactly like an id that does not exist.
+import { scopesNotGrantable } from '../../apikeys/scopes.ts';
+import { OWNER_SCOPES } from '../caller.ts';
+import { JsonApiError } from '../errors.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
+import {
+  apiKeyListView,
+  apiKeyView,
+  createKeyBody,
+  issuedKeyView,
+  keyIdParams,
+  listKeysQuery,
+  rotatedKeyView,
+  rotateKeyBody,
+  updateKeyBody,
+} from '../schemas.ts';
+import { apiKeyJson, issuedKeyJson } from '../views.ts';
+import type { RouteContext } from './context.ts';
+
+const access = { kind: 'owner', scope: OWNER_SCOPES.keys } as const;
+
+export function ownerKeyRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
+  const grantable = deps.apiKeyScopes ?? [];
+  const checkGrantable = (scopes: readonly string[] | undefined) => {
+    if (scopes && scopesNotGrantable(scopes, grantable).length > 0) {
+      throw new JsonApiError('API_SCOPE_NOT_GRANTABLE', { reason: 'scope_not_grantable' });
+    }
+  };
+
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/api/keys',
+      operationId: 'createApiKey',
+      summary: 'Create an API key for the caller (the key is in this response only)',
+      tag: 'API keys',
+      access,
+      body: createKeyBody,
+      response: { status: 201, description: 'the new key and its record', schema: issuedKeyView },
+      errors: ['API_SCOPE_NOT_GRANTABLE', 'API_INVALID_EXPIRY', 'API_KEY_LIMIT_REACHED'],
+      async handler({ caller, body }) {
+        checkGrantable(body.scopes);
+        return issuedKeyJson(await keys.createApiKey({ ownerId: caller.user.id, ...body }), now());
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/keys',
+      operationId: 'listApiKeys',
+      summary: "List the caller's API keys, newest first (never the key or its hash)",
+      tag: 'API keys',
+      access,
+      query: listKeysQuery,
+      response: { status: 200, description: 'one page of keys', schema: apiKeyListView },
+      async handler({ caller, query }) {
+        const page = await keys.listApiKeys({ ownerId: caller.user.id, ...query });
+        const at = now();
+        return { items: page.items.map((r) => apiKeyJson(r, at)), nextCursor: page.nextCursor };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/keys/:id',
+      operationId: 'getApiKey',
+      summary: 'One of the caller’s API keys',
+      tag: 'API keys',
+      access,
+      params: keyIdParams,
+      response: { status: 200, description: 'the key record', schema: apiKeyView },
+      async handler({ caller, params }) {
+        return apiKeyJson(await keys.getApiKey(params.id, { ownerId: caller.user.id }), now());
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/api/keys/:id',
+      operationId: 'updateApiKey',
+      summary: 'Change the name, scopes or rate limit of an active key',
+      tag: 'API keys',
+      access,
+      params: keyIdParams,
+      body: updateKeyBody,
+      response: { status: 200, description: 'the changed key record', schema: apiKeyView },
+      errors: ['API_SCOPE_NOT_GRANTABLE', 'API_KEY_INACTIVE'],
+      async handler({ caller, params, body }) {
+        checkGrantable(body.scopes);
+        return apiKeyJson(await keys.updateApiKey(params.id, body, { ownerId: caller.user.id }), now());
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/keys/:id/rotate',
+      operationId: 'rotateApiKey',
+      summary: 'Issue a successor key; the old key keeps working for overlapSec (default 86400)',
+      tag: 'API keys',
+      access,
+      params: keyIdParams,
+      body: rotateKeyBody,
+      bodyOptional: true,
+      response: {
+        status: 201,
+        description: 'the new key, its record and the old key’s record',
+        schema: rotatedKeyView,
+      },
+      errors: ['API_KEY_INACTIVE', 'API_KEY_ALREADY_ROTATED', 'API_INVALID_EXPIRY'],
+      async handler({ caller, params, body }) {
+        const rotated = await keys.rotateApiKey(params.id, body, { ownerId: caller.user.id });
+        const at = now();
+        return { ...issuedKeyJson(rotated, at), previous: apiKeyJson(rotated.previous, at) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/keys/:id',
+      operationId: 'revokeApiKey',
+      summary: 'Revoke a key (idempotent); gateways drop it at once',
+      tag: 'API keys',
+      access,
+      params: keyIdParams,
+      response: { status: 200, description: 'the revoked key record', schema: apiKeyView },
+      async handler({ caller, params }) {
+        return apiKeyJson(await keys.revokeApiKey(params.id, { ownerId: caller.user.id }), now());
+      },
+    }),
+  ];
+}
