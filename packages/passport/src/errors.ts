@@ -24,6 +24,7 @@ export const PASSPORT_ERRORS = {
   PASSPORT_KEYS_UNAVAILABLE: { status: 503, title: 'The passport verification keys are unavailable' },
   FORBIDDEN_SCOPE: { status: 403, title: 'A required scope is missing' },
   FORBIDDEN_ROLE: { status: 403, title: 'A required role is missing' },
+  FORBIDDEN_KIND: { status: 403, title: 'This kind of principal may not call this endpoint' },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type PassportErrorCode = keyof typeof PASSPORT_ERRORS;
@@ -91,3 +92,4 @@ export const PassportInvalidClaims = defineError('PASSPORT_INVALID_CLAIMS', 'Pas
 export const PassportKeysUnavailable = defineError('PASSPORT_KEYS_UNAVAILABLE', 'PassportKeysUnavailable');
 export const ForbiddenScope = defineError('FORBIDDEN_SCOPE', 'ForbiddenScope');
 export const ForbiddenRole = defineError('FORBIDDEN_ROLE', 'ForbiddenRole');
+export const ForbiddenKind = defineError('FORBIDDEN_KIND', 'ForbiddenKind');

@@ -1,0 +1,118 @@
+// Fastify plugin: verifies `x-passport` on every request (except the routes declared public), decorates
+// `request.identity`, and answers refusals with problem+json. Guards are preHandler hooks. Register it on
+// the app (it is not encapsulated) before the routes it protects. fastify is only imported as types.
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { PassportKind } from '../claims.ts';
+import { PASSPORT_HEADER } from '../constants.ts';
+import { PassportError, PassportMissing } from '../errors.ts';
+import type { Identity } from '../identity.ts';
+import {
+  type IdentityCheck,
+  kindCheck,
+  passportFromHeader,
+  problemFor,
+  refusalLog,
+  resolveVerifier,
+  roleCheck,
+  scopeCheck,
+} from '../lib/http.ts';
+import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified passport's identity. Reading it where no passport was verified (a public route) throws PASSPORT_MISSING. */
+    readonly identity: Identity;
+  }
+}
+
+export interface FastifyPassportOptions {
+  /** A verifier, or the options to create one. */
+  verifier: PassportVerifier | PassportVerifierOptions;
+  /** Route URLs as registered (`/healthz`, `/docs/*`) that need no passport. None by default. */
+  publicRoutes?: readonly string[];
+  /** Called for every refusal. Default: `request.log.info({ reason, status, claim }, 'passport refused')`. */
+  onRefused?: (error: PassportError, request: FastifyRequest) => void;
+}
+
+const IDENTITY = Symbol('edgepass.identity');
+
+interface IdentitySlot {
+  [IDENTITY]?: Identity | null;
+}
+
+function identityOf(request: FastifyRequest): Identity | undefined {
+  return (request as FastifyRequest & IdentitySlot)[IDENTITY] ?? undefined;
+}
+
+function defaultOnRefused(error: PassportError, request: FastifyRequest): void {
+  request.log.info(refusalLog(error), 'passport refused');
+}
+
+function sendProblem(reply: FastifyReply, error: PassportError): FastifyReply {
+  const { status, headers, body } = problemFor(error);
+  return reply.code(status).headers(headers).send(JSON.stringify(body));
+}
+
+async function passportPlugin(fastify: FastifyInstance, options: FastifyPassportOptions): Promise<void> {
+  const verifier = resolveVerifier(options.verifier);
+  const publicRoutes = new Set(options.publicRoutes ?? []);
+  const onRefused = options.onRefused ?? defaultOnRefused;
+  fastify.decorateRequest(IDENTITY, null);
+  fastify.decorateRequest('identity', {
+    getter(this: FastifyRequest): Identity {
+      const identity = identityOf(this);
+      if (identity === undefined) throw new PassportMissing('no passport was verified for this request');
+      return identity;
+    },
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && publicRoutes.has(route)) return;
+    try {
+      const identity = await verifier.verify(passportFromHeader(request.headers[PASSPORT_HEADER]));
+      (request as FastifyRequest & IdentitySlot)[IDENTITY] = identity;
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      onRefused(error, request);
+      return sendProblem(reply, error);
+    }
+  });
+}
+
+/** The plugin: `await app.register(fastifyPassport, { verifier: { issuer, audience, jwksUrl } })`. */
+export const fastifyPassport = Object.assign(passportPlugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@edgepass/passport',
+});
+
+function guard(check: IdentityCheck): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    try {
+      check(identityOf(request));
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      defaultOnRefused(error, request);
+      return sendProblem(reply, error);
+    }
+  };
+}
+
+/** preHandler: 403 unless the passport has every one of `scopes` (401 without a passport). */
+export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
+  return guard(scopeCheck(scopes));
+}
+
+/** preHandler: 403 unless the passport has every one of `roles`. */
+export function requireRole(...roles: string[]): preHandlerAsyncHookHandler {
+  return guard(roleCheck(roles));
+}
+
+/** preHandler: 403 unless the passport's kind is one of `kinds`. */
+export function requireKind(...kinds: PassportKind[]): preHandlerAsyncHookHandler {
+  return guard(kindCheck(kinds));
+}
+
+/** The identity of a request, or undefined where none was verified (public routes). */
+export function optionalIdentity(request: FastifyRequest): Identity | undefined {
+  return identityOf(request);
+}

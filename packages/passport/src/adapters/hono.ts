@@ -1,0 +1,75 @@
+// Hono middleware: `passport(...)` verifies `x-passport` and sets `c.get('identity')` (typed through
+// PassportEnv's Variables); `requireScope(...)`, `requireRole(...)`, `requireKind(...)` guard routes.
+// Refusals are answered with problem+json. hono is only imported as types; the core runs on any runtime.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { PassportKind } from '../claims.ts';
+import { PASSPORT_HEADER } from '../constants.ts';
+import { PassportError } from '../errors.ts';
+import type { Identity } from '../identity.ts';
+import { type IdentityCheck, kindCheck, problemFor, resolveVerifier, roleCheck, scopeCheck } from '../lib/http.ts';
+import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
+
+export interface PassportVariables {
+  identity: Identity;
+}
+
+/** `new Hono<PassportEnv>()`, or merge PassportVariables into your own Env's Variables. */
+export interface PassportEnv {
+  Variables: PassportVariables;
+}
+
+export interface HonoPassportOptions {
+  /** A verifier, or the options to create one. */
+  verifier: PassportVerifier | PassportVerifierOptions;
+  /** Called for every refusal with the precise code (log it; never log the passport). */
+  onRefused?: (error: PassportError, c: Context) => void;
+}
+
+function problemResponse(error: PassportError): Response {
+  const { status, headers, body } = problemFor(error);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** Verifies the passport of every request through it and sets the `identity` variable. */
+export function passport(options: HonoPassportOptions): MiddlewareHandler<PassportEnv> {
+  const verifier = resolveVerifier(options.verifier);
+  return async (c, next) => {
+    let identity: Identity;
+    try {
+      identity = await verifier.verify(c.req.header(PASSPORT_HEADER));
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      options.onRefused?.(error, c);
+      return problemResponse(error);
+    }
+    c.set('identity', identity);
+    await next();
+  };
+}
+
+function guard(check: IdentityCheck): MiddlewareHandler<PassportEnv> {
+  return async (c, next) => {
+    try {
+      check(c.get('identity'));
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      return problemResponse(error);
+    }
+    await next();
+  };
+}
+
+/** 403 unless the passport has every one of `scopes` (401 when the passport middleware did not run). */
+export function requireScope(...scopes: string[]): MiddlewareHandler<PassportEnv> {
+  return guard(scopeCheck(scopes));
+}
+
+/** 403 unless the passport has every one of `roles`. */
+export function requireRole(...roles: string[]): MiddlewareHandler<PassportEnv> {
+  return guard(roleCheck(roles));
+}
+
+/** 403 unless the passport's kind is one of `kinds`. */
+export function requireKind(...kinds: PassportKind[]): MiddlewareHandler<PassportEnv> {
+  return guard(kindCheck(kinds));
+}
