@@ -1,0 +1,200 @@
+// `access_token`: a Bearer JWT from any trusted OIDC issuer. A verified token is cached by its string
+// until its exp, so a repeat costs one Map lookup; a miss is verified with jose (the issuer's algorithm
+// allow-list, iss, aud, exp, nbf with bounded skew, typ when configured), then its jti is checked
+// against the revocation denylist (local copy from `token.revoked` events, then the shared KV).
+import type { KeyValue } from '@edgepass/store';
+import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
+import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import type { Logger } from 'pino';
+import type { IssuerConfig } from '../config/schema.ts';
+import { AuthnError, type AuthnReason } from '../errors.ts';
+import { BoundedCache } from './bounded-cache.ts';
+import { IssuerKeys, type JwksFetchOutcome } from './jwks.ts';
+import { type Authenticator, type AuthnContext, NOT_RESPONSIBLE, type Principal, scopeSet } from './types.ts';
+
+export interface AccessTokenOptions {
+  issuers: readonly IssuerConfig[];
+  cacheSize: number;
+  kv: KeyValue;
+  logger: Logger;
+  now: () => number;
+  onJwksFetch?: (issuerId: string, outcome: JwksFetchOutcome) => void;
+}
+
+interface VerifiedToken {
+  readonly principal: Principal;
+  readonly jti: string | undefined;
+}
+
+/** Maps jose's verification errors to our stable reasons. */
+function reasonOf(err: unknown): AuthnReason {
+  if (err instanceof AuthnError) return err.authnReason;
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'not_yet_valid';
+    if (err.claim === 'iss') return 'wrong_issuer';
+    if (err.claim === 'aud') return 'wrong_audience';
+    if (err.claim === 'typ') return 'wrong_typ';
+    return 'invalid_claims';
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'alg_not_allowed';
+  return 'malformed';
+}
+
+function stringClaim(payload: JWTPayload, name: string): string | undefined {
+  const value = payload[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new AuthnError('invalid_claims');
+  return value;
+}
+
+function principalOf(payload: JWTPayload, issuer: string): Principal {
+  const sub = payload.sub;
+  const exp = payload.exp;
+  if (typeof sub !== 'string' || sub.length === 0 || typeof exp !== 'number') throw new AuthnError('invalid_claims');
+  const roles = payload.roles ?? [];
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new AuthnError('invalid_claims');
+  const scope = stringClaim(payload, 'scope') ?? '';
+  const clientId = stringClaim(payload, 'client_id');
+  // RFC 9068: a client_credentials token's sub is the client itself.
+  const kind = clientId !== undefined && clientId === sub ? 'service' : 'user';
+  return Object.freeze({
+    sub,
+    kind,
+    via: 'access_token',
+    roles: Object.freeze([...roles]),
+    scope,
+    scopes: scopeSet(scope),
+    plan: stringClaim(payload, 'plan'),
+    tenant: stringClaim(payload, 'tenant'),
+    src: `${issuer}#${typeof payload.jti === 'string' ? payload.jti : ''}`,
+    ref: kind === 'service' ? `client:${sub}` : `user:${sub}`,
+    expiresAt: exp * 1000,
+    rateLimitPerMinute: undefined,
+  } satisfies Principal);
+}
+
+export class AccessTokenAuthenticator implements Authenticator {
+  readonly id = 'access_token' as const;
+  readonly #issuers = new Map<string, IssuerKeys>();
+  readonly #cache: BoundedCache<string, VerifiedToken>;
+  /** jti → exp (unix ms) of tokens revoked through events */
+  readonly #denied = new Map<string, number>();
+  readonly #options: AccessTokenOptions;
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(options: AccessTokenOptions) {
+    this.#options = options;
+    this.#cache = new BoundedCache(options.cacheSize);
+    for (const issuer of options.issuers) {
+      this.#issuers.set(
+        issuer.issuer,
+        new IssuerKeys(issuer, { logger: options.logger, now: options.now, onFetch: options.onJwksFetch }),
+      );
+    }
+    this.#sweep = setInterval(() => this.#sweepDenied(), 60_000);
+    this.#sweep.unref();
+  }
+
+  /** Fetches every issuer's keys once; resolves when all attempts are done. */
+  async start(): Promise<void> {
+    await Promise.all([...this.#issuers.values()].map((keys) => keys.start()));
+  }
+
+  ready(): boolean {
+    for (const keys of this.#issuers.values()) if (!keys.loaded) return false;
+    return true;
+  }
+
+  authenticate(ctx: AuthnContext): Principal | typeof NOT_RESPONSIBLE | Promise<Principal> {
+    if (ctx.credential.kind !== 'access_token') return NOT_RESPONSIBLE;
+    const token = ctx.credential.value;
+    const hit = this.#cache.get(token);
+    if (hit !== undefined) {
+      if (ctx.now < hit.principal.expiresAt) return hit.principal;
+      this.#cache.delete(token);
+    }
+    return this.#verify(token, ctx.now);
+  }
+
+  handleEvent(event: EdgeEvent): void {
+    if (event.type === 'token.revoked') {
+      this.#denied.set(event.jti, event.exp * 1000);
+      this.#cache.deleteWhere((entry) => entry.jti === event.jti);
+    } else if (event.type === 'keys.changed' && event.use === 'access_token') {
+      for (const keys of this.#issuers.values()) void keys.refresh('keys_changed');
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+    for (const keys of this.#issuers.values()) keys.close();
+  }
+
+  async #verify(token: string, now: number): Promise<Principal> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let claims: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      claims = decodeJwt(token);
+    } catch (err) {
+      throw new AuthnError('malformed', { cause: err });
+    }
+    const keys = typeof claims.iss === 'string' ? this.#issuers.get(claims.iss) : undefined;
+    if (keys === undefined) throw new AuthnError('unknown_issuer');
+    const issuer = keys.config;
+    const alg = header.alg;
+    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
+      throw new AuthnError('alg_not_allowed');
+    }
+    const kid = typeof header.kid === 'string' ? header.kid : undefined;
+    let key = keys.find(kid, alg);
+    if (key === undefined) {
+      if (keys.loaded && !keys.canRefetch()) throw new AuthnError('unknown_kid');
+      await keys.refresh(keys.loaded ? 'unknown_kid' : 'retry');
+      if (!keys.loaded) throw new AuthnError('keys_unavailable');
+      key = keys.find(kid, alg);
+      if (key === undefined) throw new AuthnError('unknown_kid');
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key, {
+        algorithms: issuer.algorithms as string[],
+        issuer: issuer.issuer,
+        audience: issuer.audiences as string[],
+        clockTolerance: issuer.clockSkew / 1000,
+        currentDate: new Date(now),
+        requiredClaims: ['exp', 'sub'],
+        typ: issuer.requireTyp,
+      }));
+    } catch (err) {
+      throw new AuthnError(reasonOf(err), { cause: err });
+    }
+    const principal = principalOf(payload, issuer.issuer);
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    if (jti !== undefined) await this.#checkNotRevoked(jti);
+    // a revocation may have arrived while we were verifying
+    if (jti !== undefined && this.#denied.has(jti)) throw new AuthnError('revoked');
+    if (now < principal.expiresAt) {
+      this.#cache.set(token, { principal, jti });
+    }
+    return principal;
+  }
+
+  async #checkNotRevoked(jti: string): Promise<void> {
+    if (this.#denied.has(jti)) throw new AuthnError('revoked');
+    let denied: string | null;
+    try {
+      denied = await this.#options.kv.get(deniedJtiKey(jti));
+    } catch (err) {
+      throw new AuthnError('store_unavailable', { cause: err });
+    }
+    if (denied !== null) throw new AuthnError('revoked');
+  }
+
+  #sweepDenied(): void {
+    const now = this.#options.now();
+    for (const [jti, exp] of this.#denied) if (exp <= now) this.#denied.delete(jti);
+  }
+}

@@ -1,0 +1,40 @@
+// Authorization per route: every required scope, at least one of the required roles, one of the
+// allowed plans. A refusal is 403 `insufficient_scope` with an RFC 6750 challenge naming the scopes.
+import type { Principal } from '../authn/types.ts';
+import { challenge } from '../challenge.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+
+export interface Requirement {
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly plans: ReadonlySet<string> | undefined;
+  /** the WWW-Authenticate header of a refusal, built once */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function compileRequirement(route: RouteConfig): Requirement | undefined {
+  const r = route.require;
+  if (r === undefined) return undefined;
+  const scopes = r.scopes ?? [];
+  return {
+    scopes,
+    roles: r.roles ?? [],
+    plans: r.plans ? new Set(r.plans) : undefined,
+    headers: { 'www-authenticate': challenge('insufficient_scope', scopes.join(' ')) },
+  };
+}
+
+/** Throws 403 when the principal does not meet the requirement; the reason is for the log. */
+export function authorize(principal: Principal, requirement: Requirement): void {
+  for (const scope of requirement.scopes) {
+    if (!principal.scopes.has(scope))
+      throw new GatewayError('INSUFFICIENT_SCOPE', 'missing_scope', requirement.headers);
+  }
+  if (requirement.roles.length > 0 && !requirement.roles.some((role) => principal.roles.includes(role))) {
+    throw new GatewayError('INSUFFICIENT_SCOPE', 'missing_role', requirement.headers);
+  }
+  if (requirement.plans !== undefined && (principal.plan === undefined || !requirement.plans.has(principal.plan))) {
+    throw new GatewayError('INSUFFICIENT_SCOPE', 'plan_not_allowed', requirement.headers);
+  }
+}
