@@ -25,7 +25,7 @@ from typing import Dict, Optional
 from fastapi import Body, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from edgepass_passport import Identity, PassportVerifier, install_passport_errors, require_passport
+from edgepass_passport import PROBLEM_TYPE_BASE, Identity, PassportVerifier, install_passport_errors, require_passport
 
 EMAIL = re.compile(r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$")
 
@@ -34,7 +34,8 @@ def _problem(status: int, title: str, code: str) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         media_type="application/problem+json",
-        content={"type": "about:blank", "title": title, "status": status, "code": code},
+        content={"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"), "title": title, "status": status,
+                 "code": code},
     )
 
 

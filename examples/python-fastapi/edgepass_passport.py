@@ -77,6 +77,7 @@ log = logging.getLogger("edgepass.passport")
 # code -> (HTTP status, generic title); the same registry as @edgepass/passport's src/errors.ts.
 ERRORS: Dict[str, Tuple[int, str]] = {
     "PASSPORT_MISSING": (401, "No passport was presented"),
+    "PASSPORT_INVALID": (401, "The passport was refused"),
     "PASSPORT_MALFORMED": (401, "The passport is not a well-formed compact JWS"),
     "PASSPORT_TOO_LARGE": (401, "The passport exceeds the size limit"),
     "PASSPORT_ALG_NOT_ALLOWED": (401, "The passport algorithm is not allowed"),
@@ -408,20 +409,34 @@ def require_passport(
     return passport_dependency
 
 
+PROBLEM_TYPE_BASE = "https://edgepass.dev/errors/"
+_DETAIL = {
+    401: "This endpoint requires a valid passport.",
+    403: "The passport does not grant access to this endpoint.",
+    503: "Passports cannot be verified at the moment. Try again later.",
+}
+
+
 def problem_response(err: PassportError) -> JSONResponse:
-    """RFC 9457 body with generic text; the precise reason is logged, never returned."""
-    public_code = err.code if err.status != 401 or err.code == "PASSPORT_MISSING" else "PASSPORT_INVALID"
-    title = "The passport was refused" if public_code == "PASSPORT_INVALID" else err.title
-    headers = {}
+    """The same RFC 9457 answer as @edgepass/passport's adapters: clients learn "missing" or "refused" (a generic
+    PASSPORT_INVALID for every other 401), a failed guard or unavailable keys; the precise code goes to the log."""
+    code = "PASSPORT_INVALID" if err.status == 401 and err.code != "PASSPORT_MISSING" else err.code
+    headers = {"cache-control": "no-store"}
     if err.status == 401:
         headers["www-authenticate"] = 'Passport error="invalid_passport"'
-    elif err.status == 403:
+    elif code == "FORBIDDEN_SCOPE":
         headers["www-authenticate"] = 'Passport error="insufficient_scope"'
     return JSONResponse(
         status_code=err.status,
         media_type="application/problem+json",
         headers=headers,
-        content={"type": "about:blank", "title": title, "status": err.status, "code": public_code},
+        content={
+            "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+            "title": ERRORS[code][1],
+            "status": err.status,
+            "detail": _DETAIL[err.status],
+            "code": code,
+        },
     )
 
 

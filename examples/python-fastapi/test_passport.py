@@ -25,6 +25,7 @@ except ImportError as missing:  # fail loudly: a skipped security test is worse 
 from fastapi.testclient import TestClient
 
 from app import create_app
+from edgepass_passport import ERRORS as PASSPORT_CODES
 from edgepass_passport import PassportError, PassportVerifier
 
 _path = os.environ.get("EDGEPASS_PASSPORT_FIXTURES")
@@ -171,6 +172,8 @@ class AppTests(unittest.TestCase):
         body = response.json()
         self.assertEqual(body["status"], status)
         self.assertEqual(body["code"], code)
+        self.assertEqual(body["type"], "https://edgepass.dev/errors/" + code.lower().replace("_", "-"))
+        self.assertEqual(response.headers.get("cache-control"), "no-store" if code in PASSPORT_CODES else None)
         return body
 
     def test_health_is_public(self):
@@ -194,6 +197,7 @@ class AppTests(unittest.TestCase):
             response = self.post("/signup", T[name], {"email": "ada@example.com", "name": "Ada"})
             body = self.assertProblem(response, 401, "PASSPORT_INVALID")
             self.assertEqual(body["title"], "The passport was refused", name)
+            self.assertEqual(body["detail"], "This endpoint requires a valid passport.", name)
             self.assertNotIn(T[name], response.text)
 
     def test_two_passport_headers_are_refused(self):
