@@ -1,0 +1,252 @@
+// WebSocket (and any other HTTP/1.1 Upgrade) proxying: the already-authenticated upgrade request is sent to a
+// target over a fresh TCP/TLS connection; on 101 the response head is relayed and both sockets are piped;
+// a non-101 answer (the upstream refusing the upgrade) is relayed as is and the connection closed; a failure
+// before any answer becomes an HTTP error written on the client socket.
+import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
+import { isIP, type Socket, connect as tcpConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type SecureContext, connect as tlsConnect } from 'node:tls';
+import { ProxyError, type ProxyErrorCode } from './errors.ts';
+import type { ForwardContext, ForwardOptions } from './forward.ts';
+import { connectionTokens } from './headers.ts';
+import type { Target } from './targets.ts';
+
+export interface UpgradeContext extends ForwardContext {
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly secureContext: SecureContext | undefined;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The raw head of an HTTP/1.1 response from a status line and flat [name, value, ...] pairs. */
+function responseHead(status: number, message: string, rawHeaders: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${message}\r\n`;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** An HTTP error on a raw client socket (problem+json, connection closed). */
+export function writeSocketError(socket: Duplex, error: ProxyError, requestId: string): void {
+  if (socket.writable) {
+    const body = JSON.stringify({
+      type: 'about:blank',
+      title: error.title,
+      status: error.status,
+      code: error.code,
+      instance: requestId,
+    });
+    const head = responseHead(error.status, error.title, [
+      'content-type',
+      'application/problem+json',
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-request-id',
+      requestId,
+      'connection',
+      'close',
+    ]);
+    socket.end(head + body, () => socket.destroy());
+  } else {
+    socket.destroy();
+  }
+}
+
+class UpgradeAttempt {
+  readonly #ctx: UpgradeContext;
+  readonly #req: IncomingMessage;
+  readonly #socket: Duplex;
+  readonly #head: Buffer;
+  readonly #options: ForwardOptions;
+  #target: Target;
+  #upstreamRequest: ClientRequest | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #connected = false;
+  #settled = false;
+  #retried = false;
+  /** The client socket has been handed over (tunnel or relayed refusal) or answered with an error. */
+  #done = false;
+
+  constructor(
+    ctx: UpgradeContext,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    options: ForwardOptions,
+    target: Target,
+  ) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#socket = socket;
+    this.#head = head;
+    this.#options = options;
+    this.#target = target;
+    socket.on('error', () => this.#clientGone());
+    socket.on('close', () => this.#clientGone());
+  }
+
+  start(): void {
+    const target = this.#target;
+    const headers: OutgoingHttpHeaders = { ...this.#options.headers };
+    headers.host ??= target.host;
+    headers.connection = 'Upgrade';
+    headers.upgrade = this.#req.headers.upgrade ?? 'websocket';
+    const socket: Socket = target.secure
+      ? tlsConnect({
+          host: target.hostname,
+          port: target.port,
+          servername: isIP(target.hostname) === 0 ? target.hostname : undefined,
+          secureContext: this.#ctx.secureContext,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : tcpConnect({ host: target.hostname, port: target.port });
+    socket.setNoDelay(true);
+    this.#connected = false;
+    this.#arm(this.#ctx.connectTimeoutMs, 'UPSTREAM_CONNECT_FAILED');
+    socket.once(target.secure ? 'secureConnect' : 'connect', () => {
+      this.#connected = true;
+      this.#arm(this.#ctx.timeoutMs, 'UPSTREAM_TIMEOUT');
+    });
+    const upstreamRequest = request({
+      method: this.#options.method,
+      path: target.basePath + this.#options.path,
+      headers,
+      setHost: false,
+      createConnection: () => socket,
+    });
+    this.#upstreamRequest = upstreamRequest;
+    upstreamRequest.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) =>
+      this.#tunnel(res, upstreamSocket, upstreamHead),
+    );
+    upstreamRequest.on('response', (res: IncomingMessage) => this.#relayRefusal(res));
+    upstreamRequest.on('error', (error: Error) => this.#failed(error));
+    upstreamRequest.end();
+  }
+
+  #arm(ms: number, code: ProxyErrorCode): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const error = new ProxyError(code, this.#ctx.name, this.#target.url);
+      this.#upstreamRequest?.destroy(error);
+    }, ms);
+  }
+
+  #settle(outcome: 'ok' | 'failed' | 'neutral'): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#ctx.balancer.settle(this.#target, outcome);
+  }
+
+  #tunnel(res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer): void {
+    clearTimeout(this.#timer);
+    this.#settle('ok');
+    const client = this.#socket;
+    if (this.#done || client.destroyed) {
+      upstreamSocket.destroy();
+      return;
+    }
+    this.#done = true;
+    client.write(responseHead(res.statusCode ?? 101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders));
+    if (upstreamHead.length > 0) client.write(upstreamHead);
+    if (this.#head.length > 0) upstreamSocket.write(this.#head);
+    const closeBoth = (): void => {
+      client.destroy();
+      upstreamSocket.destroy();
+    };
+    upstreamSocket.on('error', closeBoth);
+    upstreamSocket.on('close', closeBoth);
+    client.on('error', closeBoth);
+    client.on('close', closeBoth);
+    client.pipe(upstreamSocket);
+    upstreamSocket.pipe(client);
+  }
+
+  /** The upstream answered without switching protocols (401, 403, 404, 426...): relay that answer and close. */
+  #relayRefusal(res: IncomingMessage): void {
+    clearTimeout(this.#timer);
+    this.#settle('ok');
+    const client = this.#socket;
+    if (this.#done || client.destroyed) {
+      res.destroy();
+      return;
+    }
+    this.#done = true;
+    const listed = connectionTokens(res.headers.connection);
+    const kept: string[] = [];
+    const raw = res.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (!HOP_BY_HOP.has(name) && !listed.includes(name)) kept.push(raw[i], raw[i + 1]);
+    }
+    kept.push('connection', 'close');
+    client.write(responseHead(res.statusCode ?? 502, res.statusMessage ?? '', kept));
+    res.pipe(client);
+    res.on('error', () => client.destroy());
+  }
+
+  #failed(error: Error): void {
+    clearTimeout(this.#timer);
+    if (this.#done) return;
+    if (this.#socket.destroyed) {
+      this.#settle('neutral');
+      this.#done = true;
+      return;
+    }
+    let failure: ProxyError;
+    if (error instanceof ProxyError) {
+      failure = error;
+      this.#settle('failed');
+    } else if (!this.#connected) {
+      failure = new ProxyError('UPSTREAM_CONNECT_FAILED', this.#ctx.name, this.#target.url, { cause: error });
+      this.#settle('failed');
+    } else {
+      failure = new ProxyError('UPSTREAM_CONNECT_FAILED', this.#ctx.name, this.#target.url, { cause: error });
+      this.#settle('neutral');
+    }
+    // a connect failure sent nothing: retry once on another target
+    if (!this.#connected && !this.#retried && failure.code === 'UPSTREAM_CONNECT_FAILED') {
+      const next = this.#ctx.balancer.pick(this.#target);
+      if (next !== undefined) {
+        this.#retried = true;
+        this.#target = next;
+        this.#settled = false;
+        this.start();
+        return;
+      }
+    }
+    this.#done = true;
+    writeSocketError(this.#socket, failure, this.#options.requestId);
+  }
+
+  #clientGone(): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#settle('neutral');
+    this.#upstreamRequest?.destroy();
+  }
+}
+
+/** See Upstream.upgrade. */
+export function proxyUpgrade(
+  ctx: UpgradeContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  options: ForwardOptions,
+): void {
+  const target = ctx.closed ? undefined : ctx.balancer.pick();
+  if (target === undefined) {
+    writeSocketError(socket, new ProxyError('UPSTREAM_UNAVAILABLE', ctx.name), options.requestId);
+    return;
+  }
+  new UpgradeAttempt(ctx, req, socket, head, options, target).start();
+}
