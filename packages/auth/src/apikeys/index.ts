@@ -1,4 +1,5 @@
 // API keys: format, storage, domain operations and the reference validity check.
+export { JsonApiError, type JsonApiErrorCode } from '../api/errors.ts';
 export {
   API_KEY_ENVS,
   type ApiKeyEnv,
@@ -11,7 +12,7 @@ export {
 } from './format.ts';
 export { findOwner, type OwnerProfile } from './owners.ts';
 export { type ApiKeyRecord, type ApiKeyStatus, apiKeyStatus } from './record.ts';
-export type { ListCursor, ListPage } from './repository.ts';
+export { decodeCursor, type ListCursor, type ListPage } from './repository.ts';
 export { MAX_SCOPES_PER_KEY, SCOPE_PATTERN, scopesNotGrantable } from './scopes.ts';
 export {
   type ApiKeyService,
