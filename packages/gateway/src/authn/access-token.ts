@@ -24,6 +24,8 @@ export interface AccessTokenOptions {
 interface VerifiedToken {
   readonly principal: Principal;
   readonly jti: string | undefined;
+  /** unix ms: the token's exp. The cache never serves it past this instant. */
+  readonly exp: number;
 }
 
 /** Maps jose's verification errors to our stable reasons. */
@@ -42,6 +44,9 @@ function reasonOf(err: unknown): AuthnReason {
   return 'malformed';
 }
 
+/** RFC 6749 §3.3 scope-token characters (what a passport's scope may hold). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 function stringClaim(payload: JWTPayload, name: string): string | undefined {
   const value = payload[name];
   if (value === undefined || value === null) return undefined;
@@ -49,13 +54,18 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
   return value;
 }
 
-function principalOf(payload: JWTPayload, issuer: string): Principal {
+/** `skewMs`: a token is accepted until exp + skew (jose's clockTolerance), so its passports may live as long. */
+function principalOf(payload: JWTPayload, issuer: string, skewMs: number): Principal {
   const sub = payload.sub;
   const exp = payload.exp;
   if (typeof sub !== 'string' || sub.length === 0 || typeof exp !== 'number') throw new AuthnError('invalid_claims');
   const roles = payload.roles ?? [];
-  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new AuthnError('invalid_claims');
-  const scope = stringClaim(payload, 'scope') ?? '';
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && r.length > 0)) {
+    throw new AuthnError('invalid_claims');
+  }
+  const scopes = scopeSet(stringClaim(payload, 'scope') ?? '');
+  for (const s of scopes) if (!SCOPE_TOKEN.test(s)) throw new AuthnError('invalid_claims');
+  const scope = [...scopes].join(' ');
   const clientId = stringClaim(payload, 'client_id');
   // RFC 9068: a client_credentials token's sub is the client itself.
   const kind = clientId !== undefined && clientId === sub ? 'service' : 'user';
@@ -65,12 +75,12 @@ function principalOf(payload: JWTPayload, issuer: string): Principal {
     via: 'access_token',
     roles: Object.freeze([...roles]),
     scope,
-    scopes: scopeSet(scope),
+    scopes,
     plan: stringClaim(payload, 'plan'),
     tenant: stringClaim(payload, 'tenant'),
     src: `${issuer}#${typeof payload.jti === 'string' ? payload.jti : ''}`,
     ref: kind === 'service' ? `client:${sub}` : `user:${sub}`,
-    expiresAt: exp * 1000,
+    expiresAt: exp * 1000 + skewMs,
     rateLimitPerMinute: undefined,
   } satisfies Principal);
 }
@@ -112,7 +122,7 @@ export class AccessTokenAuthenticator implements Authenticator {
     const token = ctx.credential.value;
     const hit = this.#cache.get(token);
     if (hit !== undefined) {
-      if (ctx.now < hit.principal.expiresAt) return hit.principal;
+      if (ctx.now < hit.exp) return hit.principal;
       this.#cache.delete(token);
     }
     return this.#verify(token, ctx.now);
@@ -171,14 +181,13 @@ export class AccessTokenAuthenticator implements Authenticator {
     } catch (err) {
       throw new AuthnError(reasonOf(err), { cause: err });
     }
-    const principal = principalOf(payload, issuer.issuer);
+    const principal = principalOf(payload, issuer.issuer, issuer.clockSkew);
     const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
     if (jti !== undefined) await this.#checkNotRevoked(jti);
     // a revocation may have arrived while we were verifying
     if (jti !== undefined && this.#denied.has(jti)) throw new AuthnError('revoked');
-    if (now < principal.expiresAt) {
-      this.#cache.set(token, { principal, jti });
-    }
+    const exp = (payload.exp ?? 0) * 1000;
+    if (now < exp) this.#cache.set(token, { principal, jti, exp });
     return principal;
   }
 

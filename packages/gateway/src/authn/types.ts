@@ -50,5 +50,5 @@ export interface Authenticator {
 }
 
 export function scopeSet(scope: string): ReadonlySet<string> {
-  return new Set(scope.split(' ').filter((s) => s.length > 0));
+  return new Set(scope.split(/\s+/).filter((s) => s.length > 0));
 }

@@ -25,9 +25,8 @@ export function testConfig(overrides: Overrides & Pick<GatewayConfigInput, 'rout
   };
 }
 
-export function masterKey(): Uint8Array {
-  return new Uint8Array(Buffer.from(generateMasterKey(), 'base64url'));
-}
+/** One master key per test process: gateways sharing a database share their passport keys. */
+export const MASTER_KEY: Uint8Array = new Uint8Array(Buffer.from(generateMasterKey(), 'base64url'));
 
 export async function openMemoryStore(): Promise<Store> {
   return await openStore({ dataDir: 'memory://' });
@@ -45,7 +44,7 @@ export async function startTestGateway(
       config,
       store,
       logger: logs.logger,
-      masterKey: masterKey(),
+      masterKey: MASTER_KEY,
       flushIntervalMs: 0,
       ...options,
     });
@@ -66,7 +65,11 @@ export async function startTestGateway(
 }
 
 /** Polls `check` until it returns true or the deadline passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
