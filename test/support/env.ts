@@ -5,7 +5,9 @@ import pg from 'pg';
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run the tests through "npm test" (scripts/test.ts starts PostgreSQL and Redis)`);
+    throw new Error(
+      `${name} is not set: run the tests through "npm test" (scripts/test.ts starts PostgreSQL and Redis)`,
+    );
   }
   return value;
 }

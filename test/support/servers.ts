@@ -80,7 +80,20 @@ export async function startPostgres(): Promise<RunningServer> {
     LC_ALL: 'C',
   });
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  run([...user.prefix, 'pg_ctl', '-D', dataDir, '-o', opts, '-l', join(dir, 'postgres.log'), '-w', '-t', '30', 'start']);
+  run([
+    ...user.prefix,
+    'pg_ctl',
+    '-D',
+    dataDir,
+    '-o',
+    opts,
+    '-l',
+    join(dir, 'postgres.log'),
+    '-w',
+    '-t',
+    '30',
+    'start',
+  ]);
   const url = `postgres://edgepass@127.0.0.1:${port}/postgres`;
   return {
     url,
@@ -95,33 +108,62 @@ export async function startPostgres(): Promise<RunningServer> {
   };
 }
 
-export async function startRedis(): Promise<RunningServer> {
+export interface RedisServer extends RunningServer {
+  /** SIGSTOP: the server keeps its connections but answers nothing (a network partition). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+}
+
+/**
+ * A redis-server of the caller's own. Pass `port` to start it again on the port of one that was
+ * stopped, so clients holding the old URL reconnect to it. `password` sets requirepass (and goes into url).
+ */
+export async function startRedis(options: { port?: number; password?: string } = {}): Promise<RedisServer> {
   if (!hasCommand('redis-server')) {
     throw new Error('redis-server is not on PATH; install it (apt-get install -y redis-server, see README)');
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'edgepass-redis-'));
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'yes',
+      ...(options.password ? ['--requirepass', options.password] : []),
+    ],
     { stdio: 'ignore' },
   );
   let exited = false;
   child.once('exit', () => {
     exited = true;
   });
-  await waitFor(
-    async () => {
-      if (exited) throw new Error('redis-server exited during start');
-      return await canConnect(port);
-    },
-    'redis-server',
-  );
+  await waitFor(async () => {
+    if (exited) throw new Error('redis-server exited during start');
+    return await canConnect(port);
+  }, 'redis-server');
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     port,
+    pause() {
+      if (!exited) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (!exited) child.kill('SIGCONT');
+    },
     async stop() {
       if (!exited) {
+        child.kill('SIGCONT');
         const done = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await done;
