@@ -50,13 +50,13 @@ async function verifiedToken(request: FastifyRequest, deps: JsonApiDeps): Promis
   try {
     return await deps.verifyAccessToken(token);
   } catch (err) {
-    const status = (err as { status?: unknown }).status;
-    const code = (err as { code?: unknown }).code;
+    const { status, code, reason } = err as { status?: unknown; code?: unknown; reason?: unknown };
     if (typeof status === 'number' && status >= 500) {
       throw new JsonApiError('API_UNAVAILABLE', { reason: 'token_verifier_unavailable', cause: err });
     }
+    const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 100) : undefined);
     request.log.info(
-      { reason: 'token_rejected', verifierCode: typeof code === 'string' ? code : undefined },
+      { reason: 'token_rejected', verifierCode: text(code), verifierReason: text(reason) },
       'access token rejected',
     );
     throw new JsonApiError('API_INVALID_TOKEN', { reason: 'token_rejected', bearer: { error: 'invalid_token' } });

@@ -2,8 +2,9 @@
 import type { z } from 'zod';
 import type { OwnerProfile } from '../apikeys/owners.ts';
 import { type ApiKeyRecord, apiKeyStatus } from '../apikeys/record.ts';
+import type { ListPage } from '../apikeys/repository.ts';
 import type { IssuedApiKey } from '../apikeys/service.ts';
-import type { apiKeyView, issuedKeyView, profileView } from './schemas.ts';
+import type { apiKeyListView, apiKeyView, issuedKeyView, profileView } from './schemas.ts';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -23,6 +24,10 @@ export function apiKeyJson(r: ApiKeyRecord, now: Date): z.output<typeof apiKeyVi
     rotatedFrom: r.rotatedFrom,
     createdAt: r.createdAt.toISOString(),
   };
+}
+
+export function apiKeyListJson(page: ListPage, now: Date): z.output<typeof apiKeyListView> {
+  return { items: page.items.map((r) => apiKeyJson(r, now)), nextCursor: page.nextCursor };
 }
 
 export function issuedKeyJson(issued: IssuedApiKey, now: Date): z.output<typeof issuedKeyView> {

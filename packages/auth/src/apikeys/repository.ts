@@ -57,6 +57,22 @@ export async function selectApiKey(
   return row ? { record: recordFromRow(row), hash: row.hash } : undefined;
 }
 
+/** Sets revoked_at unless already set (the first revocation time stays); undefined when not found. */
+export async function revokeApiKeyRow(
+  db: SqlExecutor,
+  id: string,
+  ownerId: string | undefined,
+  at: Date,
+): Promise<ApiKeyWithHash | undefined> {
+  const { rows } = await db.query<ApiKeyRow & { hash: string }>(
+    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND ($2::text IS NULL OR owner_id = $2)
+     RETURNING ${API_KEY_COLUMNS}, hash`,
+    [id, ownerId ?? null, at],
+  );
+  const row = rows[0];
+  return row ? { record: recordFromRow(row), hash: row.hash } : undefined;
+}
+
 export async function selectApiKeyByHash(db: SqlExecutor, hash: string): Promise<ApiKeyRecord | undefined> {
   const { rows } = await db.query<ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
   return rows[0] ? recordFromRow(rows[0]) : undefined;
@@ -80,7 +96,6 @@ export interface ApiKeyChanges {
   scopes?: string[];
   rateLimitPerMinute?: number | null;
   expiresAt?: Date | null;
-  revokedAt?: Date;
 }
 
 const CHANGE_COLUMNS: Record<keyof ApiKeyChanges, string> = {
@@ -88,7 +103,6 @@ const CHANGE_COLUMNS: Record<keyof ApiKeyChanges, string> = {
   scopes: 'scopes',
   rateLimitPerMinute: 'rate_limit_per_minute',
   expiresAt: 'expires_at',
-  revokedAt: 'revoked_at',
 };
 
 export async function updateApiKeyRow(db: SqlExecutor, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {

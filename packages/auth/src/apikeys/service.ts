@@ -14,6 +14,7 @@ import {
   insertApiKey,
   type ListCursor,
   type ListPage,
+  revokeApiKeyRow,
   selectApiKey,
   selectApiKeys,
   updateApiKeyRow,
@@ -93,12 +94,6 @@ export function apiKeyService(deps: ApiKeyServiceDeps): ApiKeyService {
     }
   }
 
-  async function found(id: string, scope: OwnerScope | undefined): Promise<ApiKeyWithHash> {
-    const hit = await selectApiKey(deps.sql, id, scope?.ownerId);
-    if (!hit) throw new JsonApiError('API_NOT_FOUND', { reason: 'api_key_not_found' });
-    return hit;
-  }
-
   /** Runs change on the locked row of an active key, then publishes api_key.changed for the keys it touched. */
   async function changeActive<T>(
     id: string,
@@ -157,7 +152,9 @@ export function apiKeyService(deps: ApiKeyServiceDeps): ApiKeyService {
     },
 
     async getApiKey(id, scope) {
-      return (await found(id, scope)).record;
+      const hit = await selectApiKey(deps.sql, id, scope?.ownerId);
+      if (!hit) throw new JsonApiError('API_NOT_FOUND', { reason: 'api_key_not_found' });
+      return hit.record;
     },
 
     async updateApiKey(id, input, scope) {
@@ -173,13 +170,11 @@ export function apiKeyService(deps: ApiKeyServiceDeps): ApiKeyService {
     },
 
     async revokeApiKey(id, scope) {
-      const at = now();
-      const hit = await found(id, scope);
-      const record =
-        hit.record.revokedAt === null ? await updateApiKeyRow(deps.sql, id, { revokedAt: at }) : hit.record;
+      const hit = await revokeApiKeyRow(deps.sql, id, scope?.ownerId, now());
+      if (!hit) throw new JsonApiError('API_NOT_FOUND', { reason: 'api_key_not_found' });
       // published even when already revoked, so that retrying a revoke re-sends the event
       await publishChanged(id, hit.hash);
-      return record;
+      return hit.record;
     },
 
     async rotateApiKey(id, input, scope) {

@@ -74,12 +74,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  deps: Partial<JsonApiDeps> = {},
-  beforeRegister?: (app: TestApp) => void,
-): Promise<Harness> {
-  const db = await createTestDatabase();
-  const store = await openStore({ databaseUrl: db.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('api') });
+export interface HarnessOptions {
+  deps?: Partial<JsonApiDeps>;
+  beforeRegister?: (app: TestApp) => void;
+  /** PGlite in memory + in-memory fast state (the embedded mode) instead of PostgreSQL + Redis */
+  embedded?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const { deps = {}, beforeRegister, embedded = false } = options;
+  const db = embedded ? undefined : await createTestDatabase();
+  const store = db
+    ? await openStore({ databaseUrl: db.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('api') })
+    : await openStore({ dataDir: 'memory://' });
   let current = T0.getTime();
   const clock = {
     now: () => new Date(current),
@@ -112,7 +119,8 @@ export async function startHarness(
       throw Object.assign(new Error('access token rejected'), {
         code: 'AUTH_INVALID_TOKEN',
         status: 401,
-        cause: err instanceof joseErrors.JOSEError ? err.code : err,
+        reason: err instanceof joseErrors.JOSEError ? err.code : 'token_invalid',
+        cause: err,
       });
     }
   };
@@ -219,7 +227,7 @@ export async function startHarness(
       await unsubscribe();
       await app.close();
       await store.close();
-      await db.drop();
+      await db?.drop();
     },
   };
 }

@@ -24,16 +24,18 @@ describe('OpenAPI document', () => {
   const registered = new Set<string>();
   let doc: Json;
   before(async () => {
-    h = await startHarness({}, (app) => {
-      app.addHook('onRoute', (route) => {
-        const methods = Array.isArray(route.method) ? route.method : [route.method];
-        for (const m of methods) {
-          if (m === 'HEAD' || m === 'OPTIONS') continue;
-          if (route.url.startsWith('/api/') || route.url.startsWith('/admin/api/')) {
-            registered.add(`${m.toLowerCase()} ${openApiPath(route.url)}`);
+    h = await startHarness({
+      beforeRegister: (app) => {
+        app.addHook('onRoute', (route) => {
+          const methods = Array.isArray(route.method) ? route.method : [route.method];
+          for (const m of methods) {
+            if (m === 'HEAD' || m === 'OPTIONS') continue;
+            if (route.url.startsWith('/api/') || route.url.startsWith('/admin/api/')) {
+              registered.add(`${m.toLowerCase()} ${openApiPath(route.url)}`);
+            }
           }
-        }
-      });
+        });
+      },
     });
     const res = await h.request('GET', '/api/openapi.json');
     assert.equal(res.status, 200);

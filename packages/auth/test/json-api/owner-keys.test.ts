@@ -7,7 +7,7 @@ import { expectProblem, type Harness, parseAs, startHarness, userWithToken } fro
 describe('owner API keys', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ maxActiveKeysPerOwner: 3 });
+    h = await startHarness({ deps: { maxActiveKeysPerOwner: 3 } });
   });
   after(async () => {
     await h.close();

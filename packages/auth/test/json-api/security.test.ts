@@ -73,7 +73,11 @@ describe('JSON API authentication and authorization', () => {
     }
     const log = h.logs.join('');
     assert.ok(!log.includes(foreign) && !log.includes(expiring.split('.')[2] ?? '-'), 'tokens never reach the log');
-    assert.match(log, /"reason":"token_rejected"/);
+    assert.match(
+      log,
+      /"reason":"token_rejected","verifierCode":"AUTH_INVALID_TOKEN","verifierReason":"ERR_JWT_EXPIRED"/,
+    );
+    assert.match(log, /"verifierReason":"ERR_JWS_SIGNATURE_VERIFICATION_FAILED"/);
   });
 
   test('a token whose subject is a disabled or unknown user → 401 on owner routes', async () => {
@@ -135,8 +139,10 @@ describe('JSON API authentication and authorization', () => {
 
   test('a verifier that cannot work (status >= 500) → 503, not 401', async () => {
     const broken = await startHarness({
-      verifyAccessToken: async () => {
-        throw Object.assign(new Error('keys not loaded'), { code: 'AUTH_UNAVAILABLE', status: 503 });
+      deps: {
+        verifyAccessToken: async () => {
+          throw Object.assign(new Error('keys not loaded'), { code: 'AUTH_UNAVAILABLE', status: 503 });
+        },
       },
     });
     try {

@@ -17,7 +17,7 @@ import {
   usageReportView,
   userIdParams,
 } from '../schemas.ts';
-import { apiKeyJson, issuedKeyJson, profileJson } from '../views.ts';
+import { apiKeyJson, apiKeyListJson, issuedKeyJson, profileJson } from '../views.ts';
 import type { RouteContext } from './context.ts';
 
 const access = { kind: 'admin' } as const;
@@ -34,9 +34,8 @@ export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
       query: adminListKeysQuery,
       response: { status: 200, description: 'one page of keys', schema: apiKeyListView },
       async handler({ query }) {
-        const page = await keys.listApiKeys({ ownerId: query.owner, limit: query.limit, cursor: query.cursor });
-        const at = now();
-        return { items: page.items.map((r) => apiKeyJson(r, at)), nextCursor: page.nextCursor };
+        const { owner, ...page } = query;
+        return apiKeyListJson(await keys.listApiKeys({ ownerId: owner, ...page }), now());
       },
     }),
     defineRoute({

@@ -15,7 +15,7 @@ import {
   rotateKeyBody,
   updateKeyBody,
 } from '../schemas.ts';
-import { apiKeyJson, issuedKeyJson } from '../views.ts';
+import { apiKeyJson, apiKeyListJson, issuedKeyJson } from '../views.ts';
 import type { RouteContext } from './context.ts';
 
 const access = { kind: 'owner', scope: OWNER_SCOPES.keys } as const;
@@ -54,9 +54,7 @@ export function ownerKeyRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
       query: listKeysQuery,
       response: { status: 200, description: 'one page of keys', schema: apiKeyListView },
       async handler({ caller, query }) {
-        const page = await keys.listApiKeys({ ownerId: caller.user.id, ...query });
-        const at = now();
-        return { items: page.items.map((r) => apiKeyJson(r, at)), nextCursor: page.nextCursor };
+        return apiKeyListJson(await keys.listApiKeys({ ownerId: caller.user.id, ...query }), now());
       },
     }),
     defineRoute({
