@@ -1,0 +1,31 @@
+// What the HTTP routes of the auth service share. Built once by app.ts; `provider()` and `issuer()` are
+// functions because the oidc-provider instance is rebuilt when the signing keys change.
+import type { Store } from '@edgepass/store';
+import type { Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Accounts } from './accounts/accounts.ts';
+import type { Clients } from './clients/clients.ts';
+import type { AuthConfig } from './config.ts';
+import type { Csrf } from './pages/csrf.ts';
+import type { BrowserSessions } from './sessions/browser-sessions.ts';
+import type { LoginThrottle } from './throttle.ts';
+import type { TokenDenylist } from './tokens/denylist.ts';
+
+export interface AuthRuntime {
+  readonly config: AuthConfig;
+  readonly store: Store;
+  readonly accounts: Accounts;
+  readonly clients: Clients;
+  readonly sessions: BrowserSessions;
+  readonly csrf: Csrf;
+  readonly throttle: LoginThrottle;
+  readonly denylist: TokenDenylist;
+  readonly logger: Logger;
+  readonly cookieSecure: boolean;
+  /** Key for sealing short-lived values (external-IdP login state). */
+  readonly stateKey: Uint8Array;
+  issuer(): string;
+  provider(): Provider;
+  /** Deletes the grants with their refresh tokens and codes (not the denylisting of access tokens). */
+  revokeGrants(grantIds: Iterable<string>): Promise<void>;
+}
