@@ -60,3 +60,18 @@ test('fastify: unmatched routes are not public (404s need a passport too)', asyn
   assert.equal((await app.inject({ url: '/nowhere', headers: { 'x-passport': await issuer.mint() } })).statusCode, 404);
   await app.close();
 });
+
+test('fastify: routes registered before the plugin and inside child plugins are protected too', async () => {
+  const issuer = await createTestPassportIssuer();
+  const app = Fastify();
+  app.get('/early', async () => ({ ok: true }));
+  await app.register(fastifyPassport, { verifier: issuer.verifierOptions() });
+  await app.register(async (child) => {
+    child.get('/child', async (request) => ({ sub: request.identity.sub }));
+  });
+  assert.equal((await app.inject({ url: '/early' })).statusCode, 401);
+  assert.equal((await app.inject({ url: '/child' })).statusCode, 401);
+  const child = await app.inject({ url: '/child', headers: { 'x-passport': await issuer.mint() } });
+  assert.deepEqual(child.json(), { sub: 'test-user' });
+  await app.close();
+});

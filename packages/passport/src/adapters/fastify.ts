@@ -1,6 +1,6 @@
 // Fastify plugin: verifies `x-passport` on every request (except the routes declared public), decorates
-// `request.identity`, and answers refusals with problem+json. Guards are preHandler hooks. Register it on
-// the app (it is not encapsulated) before the routes it protects. fastify is only imported as types.
+// `request.identity`, and answers refusals with problem+json. Guards are preHandler hooks. The plugin is
+// not encapsulated: it covers every route of the app. fastify is only imported as types.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { PassportKind } from '../claims.ts';
 import { PASSPORT_HEADER } from '../constants.ts';
