@@ -2,18 +2,16 @@
 // `requireRole(...)` and `requireKind(...)` guard routes. Refusals are answered with problem+json;
 // any other error goes to `next(err)`. express is only imported as types.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { PassportKind } from '../claims.ts';
 import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import {
+  type Guards,
+  guards,
   type IdentityCheck,
-  kindCheck,
   passportFromHeader,
   problemFor,
   resolveVerifier,
-  roleCheck,
-  scopeCheck,
 } from '../lib/http.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
@@ -75,17 +73,5 @@ function guard(check: IdentityCheck): RequestHandler {
   };
 }
 
-/** 403 unless the passport has every one of `scopes` (401 when the passport middleware did not run). */
-export function requireScope(...scopes: string[]): RequestHandler {
-  return guard(scopeCheck(scopes));
-}
-
-/** 403 unless the passport has every one of `roles`. */
-export function requireRole(...roles: string[]): RequestHandler {
-  return guard(roleCheck(roles));
-}
-
-/** 403 unless the passport's kind is one of `kinds`. */
-export function requireKind(...kinds: PassportKind[]): RequestHandler {
-  return guard(kindCheck(kinds));
-}
+/** Middleware: `app.get('/x', requireScope('vocab:write'), handler)`. Scopes and roles: all of them; kinds: one of them. */
+export const { requireScope, requireRole, requireKind }: Guards<RequestHandler> = guards(guard);

@@ -2,19 +2,17 @@
 // `request.identity`, and answers refusals with problem+json. Guards are preHandler hooks. The plugin is
 // not encapsulated: it covers every route of the app. fastify is only imported as types.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { PassportKind } from '../claims.ts';
 import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError, PassportMissing } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import {
+  type Guards,
+  guards,
   type IdentityCheck,
-  kindCheck,
   passportFromHeader,
   problemFor,
   refusalLog,
   resolveVerifier,
-  roleCheck,
-  scopeCheck,
 } from '../lib/http.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
@@ -97,20 +95,8 @@ function guard(check: IdentityCheck): preHandlerAsyncHookHandler {
   };
 }
 
-/** preHandler: 403 unless the passport has every one of `scopes` (401 without a passport). */
-export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
-  return guard(scopeCheck(scopes));
-}
-
-/** preHandler: 403 unless the passport has every one of `roles`. */
-export function requireRole(...roles: string[]): preHandlerAsyncHookHandler {
-  return guard(roleCheck(roles));
-}
-
-/** preHandler: 403 unless the passport's kind is one of `kinds`. */
-export function requireKind(...kinds: PassportKind[]): preHandlerAsyncHookHandler {
-  return guard(kindCheck(kinds));
-}
+/** preHandler hooks: `{ preHandler: requireScope('vocab:write') }`. Scopes and roles: all of them; kinds: one of them. */
+export const { requireScope, requireRole, requireKind }: Guards<preHandlerAsyncHookHandler> = guards(guard);
 
 /** The identity of a request, or undefined where none was verified (public routes). */
 export function optionalIdentity(request: FastifyRequest): Identity | undefined {

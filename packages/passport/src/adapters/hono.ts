@@ -2,11 +2,10 @@
 // PassportEnv's Variables); `requireScope(...)`, `requireRole(...)`, `requireKind(...)` guard routes.
 // Refusals are answered with problem+json. hono is only imported as types; the core runs on any runtime.
 import type { Context, MiddlewareHandler } from 'hono';
-import type { PassportKind } from '../claims.ts';
 import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
-import { type IdentityCheck, kindCheck, problemFor, resolveVerifier, roleCheck, scopeCheck } from '../lib/http.ts';
+import { type Guards, guards, type IdentityCheck, problemFor, resolveVerifier } from '../lib/http.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 export interface PassportVariables {
@@ -59,17 +58,5 @@ function guard(check: IdentityCheck): MiddlewareHandler<PassportEnv> {
   };
 }
 
-/** 403 unless the passport has every one of `scopes` (401 when the passport middleware did not run). */
-export function requireScope(...scopes: string[]): MiddlewareHandler<PassportEnv> {
-  return guard(scopeCheck(scopes));
-}
-
-/** 403 unless the passport has every one of `roles`. */
-export function requireRole(...roles: string[]): MiddlewareHandler<PassportEnv> {
-  return guard(roleCheck(roles));
-}
-
-/** 403 unless the passport's kind is one of `kinds`. */
-export function requireKind(...kinds: PassportKind[]): MiddlewareHandler<PassportEnv> {
-  return guard(kindCheck(kinds));
-}
+/** Middleware: `app.get('/x', requireScope('vocab:write'), handler)`. Scopes and roles: all of them; kinds: one of them. */
+export const { requireScope, requireRole, requireKind }: Guards<MiddlewareHandler<PassportEnv>> = guards(guard);

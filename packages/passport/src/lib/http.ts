@@ -92,24 +92,30 @@ function requireValues(values: readonly string[], what: string): readonly string
   return Object.freeze([...values]);
 }
 
+function identityCheck(passes: (identity: Identity) => boolean, refuse: () => PassportError): IdentityCheck {
+  return (identity) => {
+    if (identity === undefined) throw new PassportMissing();
+    if (!passes(identity)) throw refuse();
+    return identity;
+  };
+}
+
 /** Passes when the identity has every one of `scopes`. */
 export function scopeCheck(scopes: readonly string[]): IdentityCheck {
   const required = requireValues(scopes, 'requireScope');
-  return (identity) => {
-    if (identity === undefined) throw new PassportMissing();
-    if (!required.every((s) => identity.hasScope(s))) throw new ForbiddenScope(undefined, { claim: 'scope' });
-    return identity;
-  };
+  return identityCheck(
+    (identity) => required.every((s) => identity.hasScope(s)),
+    () => new ForbiddenScope(undefined, { claim: 'scope' }),
+  );
 }
 
 /** Passes when the identity has every one of `roles`. */
 export function roleCheck(roles: readonly string[]): IdentityCheck {
   const required = requireValues(roles, 'requireRole');
-  return (identity) => {
-    if (identity === undefined) throw new PassportMissing();
-    if (!required.every((r) => identity.hasRole(r))) throw new ForbiddenRole(undefined, { claim: 'roles' });
-    return identity;
-  };
+  return identityCheck(
+    (identity) => required.every((r) => identity.hasRole(r)),
+    () => new ForbiddenRole(undefined, { claim: 'roles' }),
+  );
 }
 
 /** Passes when the identity's kind is one of `kinds`. */
@@ -117,10 +123,27 @@ export function kindCheck(kinds: readonly PassportKind[]): IdentityCheck {
   const allowed = requireValues(kinds, 'requireKind');
   const unknown = allowed.find((k) => !(PASSPORT_KINDS as readonly string[]).includes(k));
   if (unknown !== undefined) throw new TypeError(`requireKind: ${unknown} is not one of ${PASSPORT_KINDS.join(', ')}`);
-  return (identity) => {
-    if (identity === undefined) throw new PassportMissing();
-    if (!allowed.includes(identity.kind)) throw new ForbiddenKind(undefined, { claim: 'kind' });
-    return identity;
+  return identityCheck(
+    (identity) => allowed.includes(identity.kind),
+    () => new ForbiddenKind(undefined, { claim: 'kind' }),
+  );
+}
+
+export interface Guards<Handler> {
+  /** Refuses (403 FORBIDDEN_SCOPE) unless the passport has every one of `scopes`; 401 without a passport. */
+  requireScope(...scopes: string[]): Handler;
+  /** Refuses (403 FORBIDDEN_ROLE) unless the passport has every one of `roles`; 401 without a passport. */
+  requireRole(...roles: string[]): Handler;
+  /** Refuses (403 FORBIDDEN_KIND) unless the passport's kind is one of `kinds`; 401 without a passport. */
+  requireKind(...kinds: PassportKind[]): Handler;
+}
+
+/** The three guards of an adapter, given how it turns a check into its framework's handler. */
+export function guards<Handler>(toHandler: (check: IdentityCheck) => Handler): Guards<Handler> {
+  return {
+    requireScope: (...scopes) => toHandler(scopeCheck(scopes)),
+    requireRole: (...roles) => toHandler(roleCheck(roles)),
+    requireKind: (...kinds) => toHandler(kindCheck(kinds)),
   };
 }
 
