@@ -68,6 +68,11 @@ class UpgradeAttempt {
   readonly #options: ForwardOptions;
   #target: Target;
   #upstreamRequest: ClientRequest | undefined;
+  /** Bytes the client sent before the tunnel was up (read so that its going away is noticed). */
+  readonly #early: Buffer[] = [];
+  readonly #onEarlyData = (chunk: Buffer): void => {
+    this.#early.push(chunk);
+  };
   #timer: NodeJS.Timeout | undefined;
   #connected = false;
   #settled = false;
@@ -91,6 +96,9 @@ class UpgradeAttempt {
     this.#target = target;
     socket.on('error', () => this.#clientGone());
     socket.on('close', () => this.#clientGone());
+    // the HTTP server leaves the socket half-open on the client's FIN and paused: read it to notice a departure
+    socket.on('end', () => this.#clientGone());
+    socket.on('data', this.#onEarlyData);
   }
 
   start(): void {
@@ -156,7 +164,9 @@ class UpgradeAttempt {
     this.#done = true;
     client.write(responseHead(res.statusCode ?? 101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders));
     if (upstreamHead.length > 0) client.write(upstreamHead);
+    client.off('data', this.#onEarlyData);
     if (this.#head.length > 0) upstreamSocket.write(this.#head);
+    for (const chunk of this.#early) upstreamSocket.write(chunk);
     const closeBoth = (): void => {
       client.destroy();
       upstreamSocket.destroy();
@@ -179,6 +189,7 @@ class UpgradeAttempt {
       return;
     }
     this.#done = true;
+    client.off('data', this.#onEarlyData);
     const listed = connectionTokens(res.headers.connection);
     const kept: string[] = [];
     const raw = res.rawHeaders;
@@ -229,6 +240,7 @@ class UpgradeAttempt {
   #clientGone(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#socket.destroy();
     clearTimeout(this.#timer);
     this.#settle('neutral');
     this.#upstreamRequest?.destroy();
