@@ -79,14 +79,21 @@ export interface HarnessOptions {
   beforeRegister?: (app: TestApp) => void;
   /** PGlite in memory + in-memory fast state (the embedded mode) instead of PostgreSQL + Redis */
   embedded?: boolean;
+  /** servers of the test's own (e.g. to stop them) instead of a fresh database on the shared ones */
+  databaseUrl?: string;
+  redisUrl?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { deps = {}, beforeRegister, embedded = false } = options;
-  const db = embedded ? undefined : await createTestDatabase();
-  const store = db
-    ? await openStore({ databaseUrl: db.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('api') })
-    : await openStore({ dataDir: 'memory://' });
+  const db = embedded || options.databaseUrl ? undefined : await createTestDatabase();
+  const store = embedded
+    ? await openStore({ dataDir: 'memory://' })
+    : await openStore({
+        databaseUrl: options.databaseUrl ?? db?.url,
+        redisUrl: options.redisUrl ?? testRedisUrl(),
+        keyPrefix: uniquePrefix('api'),
+      });
   let current = T0.getTime();
   const clock = {
     now: () => new Date(current),
