@@ -25,7 +25,7 @@ async function echoServer(options: { refuse?: number } = {}) {
   const http = createServer((_req, res) => res.end('not a websocket request'));
   const wss = new WebSocketServer({
     server: http,
-    verifyClient: (info, done) => (options.refuse ? done(false, options.refuse, 'Go Away') : done(true)),
+    verifyClient: (_info, done) => (options.refuse ? done(false, options.refuse, 'Go Away') : done(true)),
   });
   wss.on('connection', (ws, req) => {
     upgrades.push(req);
@@ -126,7 +126,7 @@ describe('upgrade', () => {
     const refused = await refusedStatus(client(gw.url));
     assert.equal(refused.status, 502);
     assert.equal(refused.headers['content-type'], 'application/problem+json');
-    assert.match(refused.headers['x-request-id'] ?? '', /^ws-\d+$/);
+    assert.match(String(refused.headers['x-request-id']), /^ws-\d+$/);
     const problem = JSON.parse(refused.body) as Record<string, unknown>;
     assert.deepEqual(
       { status: problem.status, code: problem.code, instance: problem.instance },
