@@ -1,0 +1,168 @@
+// Rate limits and quotas: 429 with Retry-After and RateLimit-* (also on allowed responses), 402 when a
+// plan's quota is used up, one global limit across two gateways on one Redis, and the per-route
+// fail-open / fail-closed policy when Redis goes down.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openStore, type Store } from '@edgepass/store';
+import { testRedisUrl, uniquePrefix } from '../../../test/support/env.ts';
+import { type RunningServer, startRedis } from '../../../test/support/servers.ts';
+import type { GatewayConfigInput } from '../src/config/schema.ts';
+import { assertRefused } from './support/assertions.ts';
+import { startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
+import { TestIssuer } from './support/issuer.ts';
+import { TestUpstream } from './support/upstream.ts';
+
+let upstream: TestUpstream;
+let issuer: TestIssuer;
+const T0 = Date.UTC(2026, 4, 31, 23, 0, 0);
+let clock = T0;
+const now = () => clock;
+
+before(async () => {
+  upstream = await TestUpstream.start();
+  issuer = await TestIssuer.start({ now });
+});
+
+after(async () => {
+  await upstream?.close();
+  await issuer?.down();
+});
+
+function limitedConfig(extra: Partial<GatewayConfigInput> = {}): GatewayConfigInput {
+  return testConfig({
+    issuers: [
+      { id: 'idp', issuer: issuer.url, jwksUri: issuer.jwksUri, audiences: ['edgepass-api'], algorithms: ['RS256'] },
+    ],
+    routes: [
+      {
+        name: 'limited',
+        match: { pathPrefix: '/limited' },
+        service: 'vocabulary',
+        upstream: { targets: [upstream.url] },
+        accept: ['anonymous'],
+        rateLimit: { limit: 5, window: '60s', by: 'ip', onStoreDown: 'closed' },
+      },
+      {
+        name: 'open',
+        match: { pathPrefix: '/open' },
+        service: 'vocabulary',
+        upstream: { targets: [upstream.url] },
+        accept: ['anonymous'],
+        rateLimit: { limit: 1000, window: '60s', by: 'ip', onStoreDown: 'open' },
+      },
+      {
+        name: 'quota',
+        match: { pathPrefix: '/quota' },
+        service: 'vocabulary',
+        upstream: { targets: [upstream.url] },
+        accept: ['access_token'],
+        quota: { window: 'day', plans: { free: 2, premium: 'unlimited' } },
+      },
+    ],
+    ...extra,
+  });
+}
+
+describe('rate limit (memory)', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway(limitedConfig(), { now });
+  });
+  after(async () => {
+    await gw?.close();
+  });
+
+  test('allowed responses carry RateLimit-*; over the limit → 429 with Retry-After', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(gw.url('/limited/x'));
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('ratelimit-limit'), '5');
+      assert.equal(res.headers.get('ratelimit-remaining'), String(4 - i));
+      const reset = Number(res.headers.get('ratelimit-reset'));
+      assert.ok(reset > 0 && reset <= 60);
+    }
+    const res = await fetch(gw.url('/limited/x'));
+    const retryAfter = Number(res.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(res.headers.get('ratelimit-remaining'), '0');
+    await assertRefused(res, gw.logs, { status: 429, code: 'RATE_LIMITED', reason: 'rate_limited' });
+    const metrics = await (await fetch(`${gw.gateway.adminUrl}/metrics`)).text();
+    assert.match(metrics, /edgepass_rate_limited_total\{route="limited"\} 1/);
+  });
+
+  test('quota: the plan decides; over quota → 402; unlimited plans pass; a new day starts afresh', async () => {
+    const free = await issuer.mint({ sub: 'usr_free', plan: 'free' });
+    const premium = await issuer.mint({ sub: 'usr_premium', plan: 'premium' });
+    const call = (token: string) => fetch(gw.url('/quota/x'), { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await call(free)).status, 200);
+    assert.equal((await call(free)).status, 200);
+    await assertRefused(await call(free), gw.logs, { status: 402, code: 'QUOTA_EXCEEDED', reason: 'quota_exceeded' });
+    for (let i = 0; i < 5; i++) assert.equal((await call(premium)).status, 200);
+    const noPlan = await issuer.mint({ sub: 'usr_none', plan: undefined });
+    await assertRefused(await call(noPlan), gw.logs, { status: 402, code: 'QUOTA_EXCEEDED', reason: 'quota_zero' });
+    clock = T0 + 3600_000; // 2026-06-01: a new UTC day
+    try {
+      const tomorrow = await issuer.mint({ sub: 'usr_free', plan: 'free' });
+      assert.equal((await call(tomorrow)).status, 200);
+    } finally {
+      clock = T0;
+    }
+  });
+});
+
+describe('rate limit on Redis', () => {
+  test('two gateways on one Redis enforce one global limit', async () => {
+    const keyPrefix = uniquePrefix('gw');
+    const stores: Store[] = [];
+    const gateways: TestGateway[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const store = await openStore({ dataDir: 'memory://', redisUrl: testRedisUrl(), keyPrefix });
+        stores.push(store);
+        gateways.push(await startTestGateway(limitedConfig(), { store, now }));
+      }
+      const statuses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => fetch(gateways[i % 2]?.url('/limited/x') ?? '').then((r) => r.status)),
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, 5, `statuses ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 7);
+      for (const gw of gateways) {
+        const res = await fetch(gw.url('/limited/x'));
+        assert.equal(res.status, 429, 'both instances see the shared counter');
+        await res.body?.cancel();
+      }
+    } finally {
+      for (const gw of gateways) await gw.close();
+      for (const store of stores) await store.close();
+    }
+  });
+
+  test('Redis down: onStoreDown open lets requests through, closed answers 503', async () => {
+    let redis: RunningServer | undefined = await startRedis();
+    const store = await openStore({ dataDir: 'memory://', redisUrl: redis.url, keyPrefix: uniquePrefix('down') });
+    const gw = await startTestGateway(limitedConfig(), { store, now });
+    try {
+      assert.equal((await fetch(gw.url('/open/x'))).status, 200);
+      assert.equal((await fetch(gw.url('/limited/x'))).status, 200);
+      await redis.stop();
+      redis = undefined;
+      const started = Date.now();
+      const open = await fetch(gw.url('/open/x'));
+      assert.equal(open.status, 200, 'fail-open');
+      await assertRefused(await fetch(gw.url('/limited/x')), gw.logs, {
+        status: 503,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        reason: 'rate_limit_store_unavailable',
+      });
+      assert.ok(Date.now() - started < 5000, 'the store fails fast');
+      assert.ok(gw.logs.find({ msg: 'store unavailable: request allowed (fail-open)' }).length > 0);
+      const metrics = await (await fetch(`${gw.gateway.adminUrl}/metrics`)).text();
+      assert.match(metrics, /edgepass_store_unavailable_total\{check="rate_limit",policy="open"\} 1/);
+      assert.match(metrics, /edgepass_store_unavailable_total\{check="rate_limit",policy="closed"\} 1/);
+    } finally {
+      await gw.close();
+      await store.close().catch(() => {});
+      await redis?.stop();
+    }
+  });
+});
