@@ -418,6 +418,20 @@ describe('verified-passport cache', () => {
     assert.notEqual(await verifier.verify(tokens[1]), b, 'b was evicted and verified again');
   });
 
+  test('concurrent verifications of the same new string share one result', async () => {
+    const verifier = edVerifier();
+    const token = await mintEd();
+    const identities = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(token)));
+    assert.equal(new Set(identities).size, 1);
+    const forged = `${token}A`;
+    const refusals = await Promise.allSettled(Array.from({ length: 5 }, () => verifier.verify(forged)));
+    assert.deepEqual(
+      refusals.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code),
+      Array(5).fill('PASSPORT_BAD_SIGNATURE'),
+    );
+    await rejectsWith(verifier.verify(forged), 'PASSPORT_BAD_SIGNATURE');
+  });
+
   test('cacheSize 0 verifies every time', async () => {
     const verifier = edVerifier({ cacheSize: 0 });
     const token = await mintEd();

@@ -142,6 +142,7 @@ export function createPassportVerifier(options: PassportVerifierOptions): Passpo
   const cache = new LruMap<string, Identity>(
     boundedNumber(options.cacheSize, 'cacheSize', DEFAULT_CACHE_SIZE, 0, 1_000_000),
   );
+  const inflight = new Map<string, Promise<Identity>>();
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function');
   const now = options.now ?? (() => new Date());
   const headerRules = { maxBytes, algorithms, requireKid: source.fromSet };
@@ -183,9 +184,18 @@ export function createPassportVerifier(options: PassportVerifierOptions): Passpo
         if (cached.expiresAt > nowSeconds - tolerance) return cached;
         cache.delete(token);
       }
-      const identity = await verifyUncached(token, currentDate, nowSeconds);
-      cache.set(token, identity);
-      return identity;
+      // Single-flight: concurrent requests carrying the same new passport share one verification.
+      const pending = inflight.get(token);
+      if (pending !== undefined) return pending;
+      const verification = verifyUncached(token, currentDate, nowSeconds);
+      inflight.set(token, verification);
+      try {
+        const identity = await verification;
+        cache.set(token, identity);
+        return identity;
+      } finally {
+        inflight.delete(token);
+      }
     },
   };
 }
