@@ -21,7 +21,7 @@ import { classifyKey, isCryptoKey, localKeySet, type PassportKey, remoteKeySet }
 import { LruMap } from './lib/lru.ts';
 
 export interface PassportVerifierOptions {
-  /** The gateway id(s) this service trusts (`iss`). */
+  /** The gateway id this service trusts (`iss`). */
   issuer: string;
   /** This service's name (`aud`): a passport minted for another service is refused. */
   audience: string;
