@@ -12,7 +12,7 @@ function documentedCodes(): string[] {
   const rest = doc.slice(start + SECTION.length);
   const end = rest.search(/\n## /);
   const section = end === -1 ? rest : rest.slice(0, end);
-  return [...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+  return [...section.matchAll(/^\| `([A-Z_]+)` +\| (\d{3}) +\|/gm)].map((m) => `${m[1]} ${m[2]}`);
 }
 
 test('every JSON API code is in docs/errors.md with its status, and every documented code exists', () => {
