@@ -30,13 +30,19 @@ from edgepass_passport import PROBLEM_TYPE_BASE, Identity, PassportVerifier, ins
 EMAIL = re.compile(r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$")
 
 
-def _problem(status: int, title: str, code: str) -> JSONResponse:
+def _problem(status: int, title: str, code: str, **extra) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         media_type="application/problem+json",
+        headers={"cache-control": "no-store"},
         content={"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"), "title": title, "status": status,
-                 "code": code},
+                 "code": code, **extra},
     )
+
+
+def _view(record: dict) -> dict:
+    view = {k: v for k, v in record.items() if k != "id"}
+    return {"signupId": record["id"], **view}
 
 
 def create_app(verifier: Optional[PassportVerifier] = None, audience: Optional[str] = None) -> FastAPI:
@@ -57,43 +63,45 @@ def create_app(verifier: Optional[PassportVerifier] = None, audience: Optional[s
     def signup(body: dict = Body(...), identity: Identity = Depends(any_passport)):
         email, name = body.get("email"), body.get("name")
         if not isinstance(email, str) or not EMAIL.match(email) or len(email) > 254:
-            return _problem(400, "Invalid request", "SIGNUP_INVALID_REQUEST")
+            return _problem(400, "The request is invalid", "SIGNUP_INVALID_REQUEST")
         if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
-            return _problem(400, "Invalid request", "SIGNUP_INVALID_REQUEST")
+            return _problem(400, "The request is invalid", "SIGNUP_INVALID_REQUEST")
         signup_id = f"sgn_{secrets.token_urlsafe(16)}"
         with lock:
             signups[signup_id] = {"id": signup_id, "email": email, "name": name.strip(), "status": "pending",
                                   "requestedBy": identity.sub}
         return {"signupId": signup_id, "status": "pending"}
 
-    def transition(signup_id: str, status: str, reason: Optional[str] = None):
+    def transition(signup_id: str, status: str, decided_by: str, reason: Optional[str] = None):
         with lock:
             record = signups.get(signup_id)
             if record is None:
                 return _problem(404, "Not found", "SIGNUP_NOT_FOUND")
             if record["status"] != "pending":
-                return _problem(409, "Conflict", "SIGNUP_CONFLICT")
+                return _problem(409, "The signup is no longer pending", "SIGNUP_CONFLICT",
+                                signupStatus=record["status"])
             record["status"] = status
+            record["decidedBy"] = decided_by
             if reason is not None:
                 record["failureReason"] = reason
-            return dict(record)
+            return _view(record)
 
     @app.post("/signups/{signup_id}/activate")
     def activate_user(signup_id: str, identity: Identity = Depends(signup_worker)):
-        return transition(signup_id, "active")
+        return transition(signup_id, "active", identity.sub)
 
     @app.post("/signups/{signup_id}/fail")
     def mark_signup_failed(signup_id: str, body: dict = Body(...), identity: Identity = Depends(signup_worker)):
         reason = body.get("reason")
-        if not isinstance(reason, str) or not 0 < len(reason) <= 500:
-            return _problem(400, "Invalid request", "SIGNUP_INVALID_REQUEST")
-        return transition(signup_id, "failed", reason)
+        if not isinstance(reason, str) or not 0 < len(reason.strip()) <= 500:
+            return _problem(400, "The request is invalid", "SIGNUP_INVALID_REQUEST")
+        return transition(signup_id, "failed", identity.sub, reason.strip())
 
     @app.get("/signups/{signup_id}")
     def get_signup(signup_id: str, identity: Identity = Depends(signup_worker)):
         with lock:
             record = signups.get(signup_id)
-            return dict(record) if record else _problem(404, "Not found", "SIGNUP_NOT_FOUND")
+            return _view(record) if record else _problem(404, "Not found", "SIGNUP_NOT_FOUND")
 
     return app
 

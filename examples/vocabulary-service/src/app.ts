@@ -127,8 +127,9 @@ export async function buildVocabularyApp(options: VocabularyAppOptions): Promise
     (request, reply) => streamVocabulary(request, reply, false, options.afterEachEvent),
   );
 
+  // Its own path prefix, so the gateway can route it with `require: { plans: [premium] }` and its own quota.
   app.post<{ Params: VideoParams; Body: VocabularyBody }>(
-    '/videos/:videoId/vocabulary/premium',
+    '/premium/videos/:videoId/vocabulary',
     {
       schema: vocabularySchema,
       // defence in depth: the gateway's route config already limits this route to the premium plan

@@ -172,7 +172,7 @@ describe('vocabulary-service', () => {
 
   describe('the premium route', () => {
     it('refuses a free-plan passport with 403 problem+json', async () => {
-      const res = await post(`${service.url}/videos/v/vocabulary/premium`, await passport({ plan: 'free' }), {
+      const res = await post(`${service.url}/premium/videos/v/vocabulary`, await passport({ plan: 'free' }), {
         transcript: KNOWN_TRANSCRIPT,
       });
       await assertProblem(res, 403, 'VOCABULARY_PREMIUM_REQUIRED');
@@ -182,13 +182,13 @@ describe('vocabulary-service', () => {
       const service_ = await passport({ kind: 'service', via: 'api_key', plan: undefined, src: 'key:k1' });
       const anonymous = await passport({ kind: 'anonymous', via: 'anonymous', plan: undefined, src: 'anonymous' });
       for (const token of [service_, anonymous]) {
-        const res = await post(`${service.url}/videos/v/vocabulary/premium`, token, { transcript: 'x y' });
+        const res = await post(`${service.url}/premium/videos/v/vocabulary`, token, { transcript: 'x y' });
         await assertProblem(res, 403, 'VOCABULARY_PREMIUM_REQUIRED');
       }
     });
 
     it('streams words with their collocations for a premium passport', async () => {
-      const res = await post(`${service.url}/videos/v/vocabulary/premium`, await passport({ plan: 'premium' }), {
+      const res = await post(`${service.url}/premium/videos/v/vocabulary`, await passport({ plan: 'premium' }), {
         transcript: KNOWN_TRANSCRIPT,
         limit: 3,
       });
@@ -210,7 +210,7 @@ describe('vocabulary-service', () => {
   describe('refuses every request without a valid passport for vocabulary-service', () => {
     const endpoints = [
       ['POST', '/videos/v/vocabulary'],
-      ['POST', '/videos/v/vocabulary/premium'],
+      ['POST', '/premium/videos/v/vocabulary'],
       ['GET', '/videos/v/vocabulary'],
       ['GET', '/nowhere'],
     ] as const;
