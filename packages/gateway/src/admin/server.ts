@@ -14,6 +14,7 @@ export interface AdminHandlers {
   jwks(): string | Promise<string>;
 }
 
+// Buffers: Fastify appends "; charset=utf-8" to string payloads, the public listener does not.
 export function createAdminServer(handlers: AdminHandlers): FastifyInstance {
   const app = fastify({ logger: false, genReqId: (req) => requestIdOf(req.headers['x-request-id']) });
   app.addHook('onSend', async (request, reply) => {
@@ -23,7 +24,10 @@ export function createAdminServer(handlers: AdminHandlers): FastifyInstance {
   app.get('/readyz', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     if (await handlers.ready()) return reply.send({ status: 'ready' });
-    return reply.code(503).type('application/problem+json').send(problemBody('NOT_READY', request.id));
+    return reply
+      .code(503)
+      .header('content-type', 'application/problem+json')
+      .send(Buffer.from(problemBody('NOT_READY', request.id)));
   });
   app.get('/metrics', async (_request, reply) => {
     const { contentType, body } = await handlers.metrics();
@@ -31,12 +35,15 @@ export function createAdminServer(handlers: AdminHandlers): FastifyInstance {
   });
   app.get(PASSPORT_JWKS_PATH, async (_request, reply) =>
     reply
-      .type('application/jwk-set+json')
+      .header('content-type', 'application/jwk-set+json')
       .header('cache-control', 'public, max-age=60')
-      .send(await handlers.jwks()),
+      .send(Buffer.from(await handlers.jwks())),
   );
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).type('application/problem+json').send(problemBody('ROUTE_NOT_FOUND', request.id));
+    void reply
+      .code(404)
+      .header('content-type', 'application/problem+json')
+      .send(Buffer.from(problemBody('ROUTE_NOT_FOUND', request.id)));
   });
   return app;
 }
