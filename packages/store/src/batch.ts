@@ -1,8 +1,11 @@
 // Shared plumbing of the batched writers: a periodic, serialized flush that never overlaps itself,
 // and a final flush on close.
 import { StoreError } from './errors.ts';
+import type { SqlExecutor } from './types.ts';
 
 export interface BatchWriterOptions {
+  sql: SqlExecutor;
+  now?: () => Date;
   /** Flush this often (default 5000 ms); 0 disables the timer (flush() / close() only). */
   flushIntervalMs?: number;
   /** A timed flush failed; the pending data is kept for the next one (default: ignored). */
@@ -10,11 +13,15 @@ export interface BatchWriterOptions {
 }
 
 export abstract class BatchWriter {
+  protected readonly sql: SqlExecutor;
+  protected readonly now: () => Date;
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: BatchWriterOptions) {
+    this.sql = options.sql;
+    this.now = options.now ?? (() => new Date());
     const interval = options.flushIntervalMs ?? 5000;
     const onError = options.onFlushError ?? (() => {});
     if (interval > 0) {

@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import {
   isStoreError,
   isStoreUnavailable,
-  redactUrl,
   StoreError,
   StoreUnavailableError,
   storeErrorCodes,
   storeErrors,
 } from './errors.ts';
+import { checkServiceUrl, redactUrl } from './url.ts';
 
 /** The codes listed under "## Store" in docs/errors.md, as `CODE` in backticks at the start of a table row or list item. */
 function documentedCodes(): string[] {
@@ -50,4 +50,18 @@ test('redactUrl hides passwords and secret-looking query parameters, never throw
   );
   assert.equal(redactUrl('redis://cache:6379'), 'redis://cache:6379');
   assert.equal(redactUrl('not a url with s3cret'), '<invalid url>');
+});
+
+test('checkServiceUrl accepts the listed schemes only and never echoes the URL', () => {
+  assert.equal(
+    checkServiceUrl('rediss://:s3cret@cache:6380', 'REDIS_URL', ['redis:', 'rediss:']),
+    'rediss://:***@cache:6380',
+  );
+  for (const url of ['http://:s3cret@cache', 'cache:6379 s3cret', '']) {
+    assert.throws(
+      () => checkServiceUrl(url, 'REDIS_URL', ['redis:', 'rediss:']),
+      (err) =>
+        isStoreError(err, 'STORE_CONFIG_INVALID') && /REDIS_URL/.test(err.message) && !err.message.includes('s3cret'),
+    );
+  }
 });

@@ -48,17 +48,3 @@ export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreE
 export function isStoreUnavailable(err: unknown): err is StoreUnavailableError {
   return err instanceof StoreError && err.code === 'STORE_UNAVAILABLE';
 }
-
-/** postgres://user:secret@host/db → postgres://user:***@host/db (for messages and logs). Never throws. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const key of [...u.searchParams.keys()]) {
-      if (/pass|secret|token|key/i.test(key)) u.searchParams.set(key, '***');
-    }
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}

@@ -47,6 +47,7 @@ export type { ScriptExecutor, SqlDriver } from './sql/driver.ts';
 export { openPgSql, type PgSqlOptions } from './sql/pg.ts';
 export { MEMORY_DATA_DIR, openPgliteSql, type PgliteSqlOptions } from './sql/pglite.ts';
 export type * from './types.ts';
+export { checkServiceUrl, redactUrl } from './url.ts';
 export {
   ApiKeyLastUsedRecorder,
   type ApiKeyLastUsedRecorderOptions,

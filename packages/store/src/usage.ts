@@ -7,10 +7,7 @@ import type { SqlExecutor } from './types.ts';
 /** Rows per INSERT/UPDATE statement (PostgreSQL allows 65535 parameters). */
 const ROWS_PER_STATEMENT = 1000;
 
-export interface UsageRecorderOptions extends BatchWriterOptions {
-  sql: SqlExecutor;
-  now?: () => Date;
-}
+export type UsageRecorderOptions = BatchWriterOptions;
 
 export interface UsageRow {
   /** 'user:<id>' or 'key:<id>' */
@@ -25,21 +22,13 @@ const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
 
 /** Counts requests per principal, UTC day and service; flushes with INSERT ... ON CONFLICT DO UPDATE count = count + n. */
 export class UsageRecorder extends BatchWriter {
-  readonly #sql: SqlExecutor;
-  readonly #now: () => Date;
   #counts = new Map<string, UsageRow>();
-
-  constructor(options: UsageRecorderOptions) {
-    super(options);
-    this.#sql = options.sql;
-    this.#now = options.now ?? (() => new Date());
-  }
 
   get pending(): number {
     return this.#counts.size;
   }
 
-  record(principal: string, service: string, at: Date = this.#now(), count = 1): void {
+  record(principal: string, service: string, at: Date = this.now(), count = 1): void {
     this.checkOpen();
     this.#add({ principal, day: utcDay(at), service, count });
   }
@@ -57,7 +46,7 @@ export class UsageRecorder extends BatchWriter {
     for (let i = 0; i < batch.length; i++) {
       const rows = batch[i];
       try {
-        await this.#sql.query(
+        await this.sql.query(
           `INSERT INTO usage_daily (principal, day, service, count) VALUES ${valuesList(rows.length, ['', '::date', '', '::bigint'])}
            ON CONFLICT (principal, day, service) DO UPDATE SET count = usage_daily.count + EXCLUDED.count`,
           rows.flatMap((r) => [r.principal, r.day, r.service, r.count]),
@@ -115,28 +104,17 @@ export async function queryUsage(sql: SqlExecutor, query: UsageQuery): Promise<U
   return rows;
 }
 
-export interface ApiKeyLastUsedRecorderOptions extends BatchWriterOptions {
-  sql: SqlExecutor;
-  now?: () => Date;
-}
+export type ApiKeyLastUsedRecorderOptions = BatchWriterOptions;
 
 /** Remembers the latest use per API key; flushes with one UPDATE ... FROM (VALUES ...) that never moves last_used_at back. */
 export class ApiKeyLastUsedRecorder extends BatchWriter {
-  readonly #sql: SqlExecutor;
-  readonly #now: () => Date;
   #latest = new Map<string, Date>();
-
-  constructor(options: ApiKeyLastUsedRecorderOptions) {
-    super(options);
-    this.#sql = options.sql;
-    this.#now = options.now ?? (() => new Date());
-  }
 
   get pending(): number {
     return this.#latest.size;
   }
 
-  touch(id: string, at: Date = this.#now()): void {
+  touch(id: string, at: Date = this.now()): void {
     this.checkOpen();
     this.#keep(id, at);
   }
@@ -152,7 +130,7 @@ export class ApiKeyLastUsedRecorder extends BatchWriter {
     for (let i = 0; i < batch.length; i++) {
       const rows = batch[i];
       try {
-        await this.#sql.query(
+        await this.sql.query(
           `UPDATE api_keys AS k SET last_used_at = v.at
              FROM (VALUES ${valuesList(rows.length, ['::text', '::timestamptz'])}) AS v(id, at)
             WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,

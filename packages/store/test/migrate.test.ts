@@ -7,14 +7,13 @@ import {
   appliedMigrations,
   isStoreError,
   loadMigrations,
-  MEMORY_DATA_DIR,
   type Migration,
   migrate,
-  openPgliteSql,
   openPgSql,
   type SqlDriver,
 } from '@edgepass/store';
 import { createTestDatabase } from '../../../test/support/env.ts';
+import { sqlBackends } from './sql-backends.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -74,31 +73,7 @@ test("the package's own migrations are numbered from 001 without gaps", () => {
   assert.equal(own[0].name, 'initial');
 });
 
-const backends: [string, () => Promise<{ sql: SqlDriver; dispose(): Promise<void> }>][] = [
-  [
-    'PGlite',
-    async () => {
-      const sql = await openPgliteSql({ dataDir: MEMORY_DATA_DIR });
-      return { sql, dispose: () => sql.close() };
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await createTestDatabase();
-      const sql = openPgSql({ url: db.url });
-      return {
-        sql,
-        async dispose() {
-          await sql.close();
-          await db.drop();
-        },
-      };
-    },
-  ],
-];
-
-for (const [name, open] of backends) {
+for (const [name, open] of sqlBackends) {
   describe(`migrations on ${name}`, () => {
     test('apply in order once, record version/name/checksum/applied_at, and are idempotent', async () => {
       const { sql, dispose } = await open();

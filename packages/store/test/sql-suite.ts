@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isStoreError, type SqlDriver } from '@edgepass/store';
-
-export interface SqlFixture {
-  sql: SqlDriver;
-  /** Closes the driver (if still open) and removes the database. */
-  dispose(): Promise<void>;
-}
+import type { SqlFixture } from './sql-backends.ts';
 
 /** Resolves when release() is called: holds a transaction open at a known point. */
 function gate(): { wait: Promise<void>; release(): void } {

@@ -3,17 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import {
   ApiKeyLastUsedRecorder,
   isStoreError,
-  MEMORY_DATA_DIR,
   migrate,
-  openPgliteSql,
-  openPgSql,
   queryUsage,
   type SqlDriver,
   type SqlExecutor,
   UsageRecorder,
 } from '@edgepass/store';
-import { createTestDatabase } from '../../../test/support/env.ts';
 import { waitFor } from '../../../test/support/wait.ts';
+import { sqlBackends } from './sql-backends.ts';
 
 /** Wraps an executor: counts statements and can be told to fail the next ones. */
 function instrumented(inner: SqlExecutor) {
@@ -32,31 +29,7 @@ function instrumented(inner: SqlExecutor) {
   return { sql, state };
 }
 
-const backends: [string, () => Promise<{ sql: SqlDriver; dispose(): Promise<void> }>][] = [
-  [
-    'PGlite',
-    async () => {
-      const sql = await openPgliteSql({ dataDir: MEMORY_DATA_DIR });
-      return { sql, dispose: () => sql.close() };
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const db = await createTestDatabase();
-      const sql = openPgSql({ url: db.url });
-      return {
-        sql,
-        async dispose() {
-          await sql.close();
-          await db.drop();
-        },
-      };
-    },
-  ],
-];
-
-for (const [name, open] of backends) {
+for (const [name, open] of sqlBackends) {
   describe(`usage writers on ${name}`, () => {
     let sql: SqlDriver;
     let dispose: () => Promise<void>;

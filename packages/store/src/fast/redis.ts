@@ -4,8 +4,9 @@
 // clients keep reconnecting in the background; subscriptions are restored on reconnect.
 import { Redis, type RedisOptions } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { redactUrl, StoreError, StoreUnavailableError } from '../errors.ts';
+import { StoreError, StoreUnavailableError } from '../errors.ts';
 import type { FastState, KeyValue, PubSub, RateLimiter, RateLimiterOptions, SetOptions } from '../types.ts';
+import { checkServiceUrl } from '../url.ts';
 import { consumeWith } from './rate-limit.ts';
 
 export const DEFAULT_KEY_PREFIX = 'edgepass:';
@@ -62,16 +63,7 @@ function whenReady(client: Redis, timeoutMs: number, where: string): Promise<voi
 }
 
 export async function openRedisFastState(options: RedisFastStateOptions): Promise<FastState> {
-  let parsed: URL;
-  try {
-    parsed = new URL(options.url);
-  } catch {
-    throw new StoreError('STORE_CONFIG_INVALID', 'REDIS_URL is not a valid URL');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new StoreError('STORE_CONFIG_INVALID', 'REDIS_URL must start with redis:// or rediss://');
-  }
-  const where = redactUrl(options.url);
+  const where = checkServiceUrl(options.url, 'REDIS_URL', ['redis:', 'rediss:']);
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const connectTimeout = options.connectTimeoutMs ?? 2000;
   const maxDelay = options.maxReconnectDelayMs ?? 500;

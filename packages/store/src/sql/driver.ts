@@ -1,5 +1,6 @@
 // What both SQL drivers (pg and PGlite) provide beyond the public Sql contract, and the value
 // conversions that make them return identical rows.
+import { StoreError } from '../errors.ts';
 import type { Sql, SqlExecutor } from '../types.ts';
 
 /** A transaction handle that can also run a multi-statement script (migrations). */
@@ -30,3 +31,44 @@ export const parseDate = (value: string): string => value;
 
 /** timestamp without time zone → Date, read as UTC. */
 export const parseTimestampUtc = (value: string): Date => new Date(`${value.replace(' ', 'T')}Z`);
+
+export interface DriverImpl {
+  query: SqlExecutor['query'];
+  transaction<T>(fn: (tx: ScriptExecutor) => Promise<T>): Promise<T>;
+  /** A trivial query: ping() is true when it resolves. */
+  probe(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** The closed-state handling both drivers share: STORE_CLOSED after close(), ping() false, close() once. */
+export function sqlDriver(kind: Sql['kind'], what: string, impl: DriverImpl): SqlDriver {
+  let closed = false;
+  const checkOpen = () => {
+    if (closed) throw new StoreError('STORE_CLOSED', `${what} is closed`);
+  };
+  return {
+    kind,
+    async query(text, params) {
+      checkOpen();
+      return await impl.query(text, params);
+    },
+    async transaction(fn) {
+      checkOpen();
+      return await impl.transaction(fn);
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await impl.probe();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await impl.close();
+    },
+  };
+}

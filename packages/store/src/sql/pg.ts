@@ -1,8 +1,17 @@
 // Sql on a PostgreSQL server through a pg Pool (DATABASE_URL).
 import pg from 'pg';
-import { redactUrl, StoreError, StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import type { QueryResult } from '../types.ts';
-import { oids, parseDate, parseInt8, parseTimestampUtc, type ScriptExecutor, type SqlDriver } from './driver.ts';
+import { checkServiceUrl } from '../url.ts';
+import {
+  oids,
+  parseDate,
+  parseInt8,
+  parseTimestampUtc,
+  type ScriptExecutor,
+  type SqlDriver,
+  sqlDriver,
+} from './driver.ts';
 
 export interface PgSqlOptions {
   /** postgres://user:password@host:port/database */
@@ -62,17 +71,7 @@ function isConnectionError(err: unknown): boolean {
 }
 
 export function openPgSql(options: PgSqlOptions): SqlDriver {
-  let parsed: URL;
-  try {
-    parsed = new URL(options.url);
-  } catch {
-    // the URL (and so any password in it) is deliberately not part of the error
-    throw new StoreError('STORE_CONFIG_INVALID', 'DATABASE_URL is not a valid URL');
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new StoreError('STORE_CONFIG_INVALID', 'DATABASE_URL must start with postgres:// or postgresql://');
-  }
-  const where = redactUrl(options.url);
+  const where = checkServiceUrl(options.url, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
@@ -80,15 +79,11 @@ export function openPgSql(options: PgSqlOptions): SqlDriver {
     types,
   });
   pool.on('error', (err) => options.onError?.(err));
-  let closed = false;
 
   const fail = (err: unknown): never => {
     if (isConnectionError(err))
       throw new StoreUnavailableError(`PostgreSQL at ${where} is unavailable`, { cause: err });
     throw err;
-  };
-  const checkOpen = () => {
-    if (closed) throw new StoreError('STORE_CLOSED', 'the SQL connection pool is closed');
   };
 
   const run = async <Row>(
@@ -104,14 +99,9 @@ export function openPgSql(options: PgSqlOptions): SqlDriver {
     }
   };
 
-  return {
-    kind: 'postgres',
-    async query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]) {
-      checkOpen();
-      return await run<Row>(pool, text, params);
-    },
-    async transaction<T>(fn: (tx: ScriptExecutor) => Promise<T>): Promise<T> {
-      checkOpen();
+  return sqlDriver('postgres', 'the PostgreSQL connection pool', {
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
       const client = await pool.connect().catch(fail);
       let broken = false;
       try {
@@ -135,19 +125,7 @@ export function openPgSql(options: PgSqlOptions): SqlDriver {
         client.release(broken);
       }
     },
-    async ping() {
-      if (closed) return false;
-      try {
-        await pool.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await pool.end();
-    },
-  };
+    probe: () => pool.query('SELECT 1'),
+    close: () => pool.end(),
+  });
 }

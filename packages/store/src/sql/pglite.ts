@@ -3,10 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
-import { StoreError } from '../errors.ts';
 import type { QueryResult } from '../types.ts';
 import { acquireDirLock } from './dir-lock.ts';
-import { oids, parseDate, parseInt8, type ScriptExecutor, type SqlDriver } from './driver.ts';
+import { oids, parseDate, parseInt8, type ScriptExecutor, type SqlDriver, sqlDriver } from './driver.ts';
 
 export const MEMORY_DATA_DIR = 'memory://';
 
@@ -67,40 +66,17 @@ export async function openPgliteSql(options: PgliteSqlOptions): Promise<SqlDrive
     release();
     throw err;
   }
-  const direct = executor(db);
-  let closed = false;
-  const checkOpen = () => {
-    if (closed) throw new StoreError('STORE_CLOSED', 'the embedded database is closed');
-  };
-
-  return {
-    kind: 'pglite',
-    async query(text, params) {
-      checkOpen();
-      return await direct.query(text, params);
-    },
-    async transaction(fn) {
-      checkOpen();
-      // PGlite's transaction holds its own mutex: queries made outside wait until COMMIT/ROLLBACK.
-      return await db.transaction(async (tx) => await fn(executor(tx)));
-    },
-    async ping() {
-      if (closed) return false;
-      try {
-        await db.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
+  // PGlite's transaction holds its own mutex: queries made outside wait until COMMIT/ROLLBACK.
+  return sqlDriver('pglite', 'the embedded database', {
+    query: executor(db).query,
+    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
+    probe: () => db.query('SELECT 1'),
     async close() {
-      if (closed) return;
-      closed = true;
       try {
         await db.close();
       } finally {
         release();
       }
     },
-  };
+  });
 }
