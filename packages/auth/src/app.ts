@@ -21,7 +21,7 @@ import { deriveKey } from './crypto.ts';
 import { AUTH_ERRORS, AuthError, type AuthErrorCode, isAuthError, problemFor } from './errors.ts';
 import { registerExternalLoginRoutes } from './external/external-login.ts';
 import { createLogger } from './logger.ts';
-import { createAdapterFactory, pruneExpiredModels, revokeGrants } from './oidc/adapter.ts';
+import { createAdapterFactory, grantExists, pruneExpiredModels, revokeGrants } from './oidc/adapter.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
 import { mountProvider } from './oidc/mount.ts';
 import { buildProvider, OIDC_ROUTES } from './oidc/provider.ts';
@@ -155,6 +155,7 @@ class AuthServiceImpl implements AuthService {
             tokenPath: OIDC_ROUTES.token,
             graceSec: config.refreshGraceSec,
             sealKey: deriveKey(this.#masterKey, 'token-cache'),
+            grantAlive: (grantId) => grantExists(store, grantId),
           }),
         );
         provider.use(

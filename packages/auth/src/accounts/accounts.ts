@@ -4,6 +4,7 @@
 import { EVENTS_CHANNEL, encodeEvent, type SqlExecutor, type Store } from '@edgepass/store';
 import { prefixedId } from '../crypto.ts';
 import { AuthError } from '../errors.ts';
+import { revokeAllSessionsOf } from '../sessions/browser-sessions.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 
@@ -185,8 +186,11 @@ export class Accounts {
     return await this.#update(id, 'status = $2', [status]);
   }
 
+  /** Disables the account and revokes its browser sessions (gateways stop accepting them at once). */
   async disable(id: string): Promise<User> {
-    return await this.setStatus(id, 'disabled');
+    const user = await this.setStatus(id, 'disabled');
+    await revokeAllSessionsOf(this.#store, id);
+    return user;
   }
 
   async setPassword(id: string, password: string): Promise<User> {

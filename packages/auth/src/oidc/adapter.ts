@@ -263,3 +263,12 @@ export async function revokeGrants(adapterFor: (model: string) => Adapter, grant
     await adapterFor('Grant').destroy(grantId);
   }
 }
+
+/** True while a grant exists and has not expired (revoked grants are deleted). */
+export async function grantExists(store: Store, grantId: string, now: Date = new Date()): Promise<boolean> {
+  const { rows } = await store.sql.query(
+    "SELECT 1 FROM oidc_models WHERE model = 'Grant' AND id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    [grantId, now],
+  );
+  return rows.length > 0;
+}

@@ -136,8 +136,21 @@ export function buildProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       dPoP: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Confidential clients may introspect any token of this issuer; public clients only their own.
+        allowedPolicy: (_ctx: unknown, client: Client, token: BaseToken) =>
+          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // Only the client a token was issued to may revoke it.
+        allowedPolicy: (_ctx: unknown, client: Client, token: BaseToken) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: true },
       resourceIndicators: {

@@ -7,7 +7,9 @@
 //         authenticated exactly like the one that produced it)
 //   1. a cached response for the key → return it (the SAME new tokens; one chain);
 //   2. else SET NX the lock → refresh normally; a 200 response is sealed (AES-256-GCM, key derived from the
-//      master key, AAD = the key) and cached for graceSec; errors are not cached; the lock is released;
+//      master key, AAD = the key) with its grant id and cached for graceSec; errors are not cached; the lock
+//      is released. A cached response is only served while its grant still exists (logout or reuse
+//      detection in the meantime → the duplicate goes to oidc-provider and fails like any reuse);
 //   3. else (another request holds the lock) poll the KV until the cached response appears (→ 1) or the
 //      lock disappears without one (the holder failed → refresh normally), up to a deadline.
 import type { KeyValue } from '@edgepass/store';
@@ -23,8 +25,15 @@ export interface RefreshGraceOptions {
   graceSec: number;
   /** AES-256 key for cached responses (derived from the master key). */
   sealKey: Uint8Array;
+  /** Whether a grant still exists (not revoked by logout or reuse detection). */
+  grantAlive: (grantId: string) => Promise<boolean>;
   /** How long a holder may take before waiters give up on it (ms). */
   lockTtlMs?: number;
+}
+
+interface CachedResponse {
+  grantId: string;
+  body: string;
 }
 
 async function readBody(ctx: KoaContextWithOIDC): Promise<string> {
@@ -47,7 +56,7 @@ function respond(ctx: KoaContextWithOIDC, body: string): void {
 }
 
 export function refreshGrace(options: RefreshGraceOptions): Middleware {
-  const { kv, tokenPath, graceSec, sealKey } = options;
+  const { kv, tokenPath, graceSec, sealKey, grantAlive } = options;
   const lockTtlMs = options.lockTtlMs ?? 10_000;
 
   return async function refreshGraceMiddleware(ctx, next) {
@@ -73,9 +82,12 @@ export function refreshGrace(options: RefreshGraceOptions): Middleware {
     );
     const cacheKey = `refresh:grace:${id}`;
     const lockKey = `refresh:lock:${id}`;
-    const cached = async () => {
+    const cached = async (): Promise<string | undefined> => {
       const value = await kv.get(cacheKey);
-      return value === null ? undefined : unseal(sealKey, value, cacheKey);
+      const opened = value === null ? undefined : unseal(sealKey, value, cacheKey);
+      if (opened === undefined) return undefined;
+      const entry = JSON.parse(opened) as CachedResponse;
+      return (await grantAlive(entry.grantId)) ? entry.body : undefined;
     };
 
     const hit = await cached();
@@ -84,8 +96,10 @@ export function refreshGrace(options: RefreshGraceOptions): Middleware {
     if (await kv.set(lockKey, '1', { onlyIfAbsent: true, ttlMs: lockTtlMs })) {
       try {
         await next();
-        if (ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-          await kv.set(cacheKey, seal(sealKey, JSON.stringify(ctx.body), cacheKey), { ttlMs: graceSec * 1000 });
+        const grantId = (ctx.oidc.entities.Grant as { jti?: unknown } | undefined)?.jti;
+        if (ctx.status === 200 && ctx.body && typeof ctx.body === 'object' && typeof grantId === 'string') {
+          const entry: CachedResponse = { grantId, body: JSON.stringify(ctx.body) };
+          await kv.set(cacheKey, seal(sealKey, JSON.stringify(entry), cacheKey), { ttlMs: graceSec * 1000 });
         }
       } finally {
         await kv.delete(lockKey);

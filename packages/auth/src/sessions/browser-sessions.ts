@@ -90,4 +90,21 @@ export class BrowserSessions {
     await this.#store.fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent({ type: 'session.revoked', hash }));
     return toSession(rows[0]);
   }
+
+  /** Revokes every live session of a user (account disabled); returns how many. */
+  async revokeAllForUser(userId: string): Promise<number> {
+    return await revokeAllSessionsOf(this.#store, userId, this.#now());
+  }
+}
+
+/** Revokes a user's live sessions and announces each (`session.revoked`). */
+export async function revokeAllSessionsOf(store: Store, userId: string, now: Date = new Date()): Promise<number> {
+  const { rows } = await store.sql.query<{ id_hash: string }>(
+    'UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id_hash',
+    [userId, now],
+  );
+  for (const { id_hash: hash } of rows) {
+    await store.fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent({ type: 'session.revoked', hash }));
+  }
+  return rows.length;
 }

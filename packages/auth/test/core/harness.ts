@@ -11,6 +11,7 @@ import { type AuthConfigInput, parseAuthConfig } from '../../src/config.ts';
 import { Browser, formTo, type PageResult } from './browser.ts';
 
 export const REDIRECT_URI = 'http://127.0.0.1:8976/cb';
+export const POST_LOGOUT_URI = 'http://127.0.0.1:8976/bye';
 
 export interface LogLine {
   level: number;
@@ -23,48 +24,64 @@ export interface TestAuth {
   service: AuthService;
   store: OpenedStore;
   issuer: string;
+  /** Base URL this instance listens on (the issuer, unless it shares another instance's issuer). */
+  base: string;
   secrets: { web: string; m2m: string };
   logs: LogLine[];
+  /** What a second instance needs to share this one's state. */
+  shared: SharedState;
   close(): Promise<void>;
+}
+
+export interface SharedState {
+  databaseUrl?: string;
+  keyPrefix?: string;
+  masterKey: Uint8Array;
+  secrets: { web: string; m2m: string };
+  issuer: string;
 }
 
 export interface TestAuthOptions {
   embedded?: boolean;
   config?: Partial<AuthConfigInput>;
-  store?: OpenedStore;
-  masterKey?: Uint8Array;
+  /** Start a second instance on the same PostgreSQL database, Redis prefix, master key and issuer. */
+  shareWith?: TestAuth;
+}
+
+export function testClients(): AuthConfigInput['clients'] {
+  return [
+    {
+      clientId: 'web',
+      name: 'Web App',
+      secretEnv: 'TEST_WEB_SECRET',
+      redirectUris: [REDIRECT_URI],
+      postLogoutRedirectUris: [POST_LOGOUT_URI],
+      firstParty: true,
+    },
+    { clientId: 'spa', name: 'Third-party SPA', public: true, redirectUris: [REDIRECT_URI] },
+    { clientId: 'm2m', secretEnv: 'TEST_M2M_SECRET', grantTypes: ['client_credentials'], roles: ['service'] },
+  ];
 }
 
 export async function startTestAuth(options: TestAuthOptions = {}): Promise<TestAuth> {
-  const db = options.store || options.embedded ? undefined : await createTestDatabase();
-  const store =
-    options.store ??
-    (options.embedded
-      ? await openStore({ dataDir: 'memory://' })
-      : await openStore({ databaseUrl: db?.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('auth') }));
-  const secrets = { web: randomBytes(24).toString('base64url'), m2m: randomBytes(24).toString('base64url') };
+  const parent = options.shareWith?.shared;
+  const db = parent || options.embedded ? undefined : await createTestDatabase();
+  const databaseUrl = parent ? parent.databaseUrl : db?.url;
+  const keyPrefix = parent ? parent.keyPrefix : options.embedded ? undefined : uniquePrefix('auth');
+  const store = options.embedded
+    ? await openStore({ dataDir: 'memory://' })
+    : await openStore({ databaseUrl, redisUrl: testRedisUrl(), keyPrefix });
+  const secrets = parent?.secrets ?? {
+    web: randomBytes(24).toString('base64url'),
+    m2m: randomBytes(24).toString('base64url'),
+  };
+  const masterKey = parent?.masterKey ?? new Uint8Array(randomBytes(32));
   const env = { TEST_WEB_SECRET: secrets.web, TEST_M2M_SECRET: secrets.m2m };
   const config = parseAuthConfig({
-    issuer: 'http://127.0.0.1:0',
+    issuer: parent?.issuer ?? 'http://127.0.0.1:0',
     port: 0,
     logLevel: 'info',
-    clients: [
-      {
-        clientId: 'web',
-        name: 'Web App',
-        secretEnv: 'TEST_WEB_SECRET',
-        redirectUris: [REDIRECT_URI],
-        postLogoutRedirectUris: ['http://127.0.0.1:8976/bye'],
-        firstParty: true,
-      },
-      { clientId: 'spa', name: 'Third-party SPA', public: true, redirectUris: [REDIRECT_URI] },
-      {
-        clientId: 'm2m',
-        secretEnv: 'TEST_M2M_SECRET',
-        grantTypes: ['client_credentials'],
-        roles: ['service'],
-      },
-    ],
+    clients: testClients(),
     ...options.config,
   });
   const logs: LogLine[] = [];
@@ -76,23 +93,20 @@ export async function startTestAuth(options: TestAuthOptions = {}): Promise<Test
       },
     },
   );
-  const service = await startAuthService({
-    config,
-    store,
-    env,
-    logger,
-    masterKey: options.masterKey ?? new Uint8Array(randomBytes(32)),
-    keyRefreshMs: 0,
-  });
+  const service = await startAuthService({ config, store, env, logger, masterKey, keyRefreshMs: 0 });
+  const address = service.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
   return {
     service,
     store,
     issuer: service.url,
     secrets,
     logs,
+    shared: { databaseUrl, keyPrefix, masterKey, secrets, issuer: service.url },
+    base: `http://127.0.0.1:${port}`,
     async close() {
       await service.close();
-      if (!options.store) await store.close();
+      await store.close();
       await db?.drop();
     },
   };

@@ -1,0 +1,152 @@
+// `edgepass keys ...`: signing keys (table signing_keys) for access tokens (auth service) and passports
+// (gateways). Rotation is two steps so that every verifier knows a key before anything is signed with it:
+//   1. `keys rotate --stage`   → a next key is published in the JWKS but does not sign;
+//   2. wait until verifiers refreshed their JWKS caches, then
+//      `keys rotate --promote` → the next key signs; the old one is retired, still published until
+//      --retire-after (default: the longest lifetime of a token it signed) has passed.
+// `keys rotate --now` does both at once (development). Changes publish `keys.changed`: running auth
+// services reload their signing key, gateways their JWKS / passport keys.
+import { keyRetireAfterSec } from '@edgepass/auth';
+import {
+  args,
+  type CommandContext,
+  type CommandIo,
+  defineCommand,
+  durationSec,
+  iso,
+  table,
+  UsageError,
+} from '@edgepass/auth/admin';
+import { type KeyUse, type SigningAlgorithm, SigningKeyStore, type Store, signingAlgorithms } from '@edgepass/store';
+import type { Command } from '../cli.ts';
+
+const USAGE = `usage: edgepass keys <subcommand> [options]
+
+Manages signing keys on the store named by DATABASE_URL (or EDGEPASS_DATA_DIR) and REDIS_URL, with the
+master key from EDGEPASS_MASTER_KEY.
+
+subcommands:
+  list [--use access_token|passport] [--json]
+  rotate [--use access_token|passport] [--stage | --promote | --now] [--alg <alg>]
+         [--retire-after <duration>] [--config <auth config>]
+      --stage (default): publish a next key that does not sign yet.
+      --promote: the next key starts signing; the old key stays published for --retire-after.
+      --now: stage and promote at once (development: no time for verifiers to learn the key).
+      --retire-after defaults to the longest token lifetime: from --config for access tokens
+      (max(access, ID token TTL) + 60 s; 3660 s without --config), 300 s for passports.
+  prune
+      Deletes retired keys whose retirement period has ended.
+
+Rotation: stage, wait at least one JWKS cache period of your verifiers (gateways), then promote.`;
+
+const USES: readonly KeyUse[] = ['access_token', 'passport'];
+
+function use(value: string | undefined): KeyUse {
+  const u = value ?? 'access_token';
+  if (!(USES as readonly string[]).includes(u)) throw new UsageError(`--use: expected ${USES.join(' or ')}`);
+  return u as KeyUse;
+}
+
+function alg(value: string | undefined): SigningAlgorithm | undefined {
+  if (value === undefined) return undefined;
+  if (!(signingAlgorithms as readonly string[]).includes(value))
+    throw new UsageError(`--alg: expected one of ${signingAlgorithms.join(', ')}`);
+  return value as SigningAlgorithm;
+}
+
+async function withKeys<T>(ctx: CommandContext, fn: (keys: SigningKeyStore, store: Store) => Promise<T>): Promise<T> {
+  const masterKey = ctx.masterKey();
+  return await ctx.withStore(async (store) => {
+    const keys = await SigningKeyStore.open({ sql: store.sql, masterKey, pubsub: store.fast.pubsub });
+    try {
+      return await fn(keys, store);
+    } finally {
+      await keys.close();
+    }
+  });
+}
+
+export function createKeysCommand(io: CommandIo = {}): Command {
+  return defineCommand({
+    name: 'keys',
+    summary: 'list and rotate signing keys (stage → promote, or --now)',
+    usage: USAGE,
+    io,
+    subcommands: {
+      async list(argv, ctx) {
+        const { values, positionals } = args(argv, {
+          use: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        });
+        if (positionals.length > 0) throw new UsageError('unexpected argument');
+        const only = values.use === undefined ? undefined : use(values.use);
+        const keys = await withKeys(ctx, (store) => store.list(only));
+        if (values.json) return ctx.out(JSON.stringify(keys));
+        const rows = keys.map((k) => [
+          k.kid,
+          k.use,
+          k.alg,
+          k.state,
+          iso(k.createdAt),
+          iso(k.activatedAt),
+          iso(k.notAfter),
+        ]);
+        for (const line of table([['KID', 'USE', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'PUBLISHED UNTIL'], ...rows]))
+          ctx.out(line);
+      },
+
+      async rotate(argv, ctx) {
+        const { values, positionals } = args(argv, {
+          use: { type: 'string' },
+          stage: { type: 'boolean', default: false },
+          promote: { type: 'boolean', default: false },
+          now: { type: 'boolean', default: false },
+          alg: { type: 'string' },
+          'retire-after': { type: 'string' },
+          config: { type: 'string' },
+        });
+        if (positionals.length > 0) throw new UsageError('unexpected argument');
+        const steps = [values.stage, values.promote, values.now].filter(Boolean).length;
+        if (steps > 1) throw new UsageError('give one of --stage, --promote, --now');
+        const keyUse = use(values.use);
+        const config = ctx.config(values.config);
+        const algorithm = alg(values.alg) ?? (keyUse === 'access_token' && config ? config.signingAlg : undefined);
+        const retireAfterSec =
+          values['retire-after'] !== undefined
+            ? durationSec(values['retire-after'], '--retire-after')
+            : keyUse === 'passport'
+              ? 300
+              : config
+                ? keyRetireAfterSec(config)
+                : 3660;
+        await withKeys(ctx, async (keys) => {
+          if (values.promote || values.now) {
+            const result = values.now
+              ? await keys.rotateNow(keyUse, { retireAfterSec, ...(algorithm ? { alg: algorithm } : {}) })
+              : await keys.promoteNext(keyUse, { retireAfterSec });
+            ctx.out(`active ${result.activeKid}`);
+            ctx.err(
+              `${keyUse}: ${result.activeKid} signs now` +
+                (result.retiredKid ? `; ${result.retiredKid} retired, published for ${retireAfterSec} s more` : ''),
+            );
+            return;
+          }
+          const staged = await keys.stageNext(keyUse, algorithm);
+          ctx.out(`next ${staged.kid}`);
+          ctx.err(
+            `${keyUse}: ${staged.kid} (${staged.alg}) is published but does not sign yet; once verifiers have refreshed ` +
+              `their JWKS, run: edgepass keys rotate --use ${keyUse} --promote`,
+          );
+        });
+      },
+
+      async prune(argv, ctx) {
+        if (args(argv, {}).positionals.length > 0) throw new UsageError('unexpected argument');
+        const removed = await withKeys(ctx, (keys) => keys.pruneRetired());
+        ctx.out(`pruned ${removed}`);
+      },
+    },
+  });
+}
+
+export const keysCommand: Command = createKeysCommand();
