@@ -222,39 +222,38 @@ describe('user-service', () => {
   });
 
   describe('the signup state machine', () => {
+    /** activateUser or markSignupFailed as the worker; the answer's JSON body */
+    async function decide(id: string, action: 'activate' | 'fail', status: number, reason = 'bounced') {
+      const res = await call('POST', `/signups/${id}/${action}`, await worker(), action === 'fail' ? { reason } : {});
+      assert.equal(res.status, status);
+      assert.equal(
+        res.headers.get('content-type')?.split(';')[0],
+        status === 200 ? 'application/json' : 'application/problem+json',
+      );
+      return (await res.json()) as Record<string, unknown>;
+    }
+
     it('pending → active; then neither activate nor fail again (409)', async () => {
       const id = await signUp('bob@example.com');
-      const res = await call('POST', `/signups/${id}/activate`, await worker());
-      assert.equal(res.status, 200);
-      const body = (await res.json()) as Record<string, unknown>;
+      const body = await decide(id, 'activate', 200);
       assert.equal(body.status, 'active');
       assert.equal(body.decidedBy, 'svc:signup-worker');
-      const again = await problemOf(
-        await call('POST', `/signups/${id}/activate`, await worker(), {}),
-        409,
-        'SIGNUP_CONFLICT',
-      );
-      assert.equal(again.signupStatus, 'active');
-      await problemOf(
-        await call('POST', `/signups/${id}/fail`, await worker(), { reason: 'late' }),
-        409,
-        'SIGNUP_CONFLICT',
+      assert.deepEqual(
+        [await decide(id, 'activate', 409), await decide(id, 'fail', 409)].map((p) => [p.code, p.signupStatus]),
+        [
+          ['SIGNUP_CONFLICT', 'active'],
+          ['SIGNUP_CONFLICT', 'active'],
+        ],
       );
     });
 
     it('pending → failed with a reason; then activate is a conflict', async () => {
       const id = await signUp('eve@example.com');
-      const res = await call('POST', `/signups/${id}/fail`, await worker(), { reason: 'mailbox does not exist' });
-      assert.equal(res.status, 200);
-      const body = (await res.json()) as Record<string, unknown>;
+      const body = await decide(id, 'fail', 200, 'mailbox does not exist');
       assert.equal(body.status, 'failed');
       assert.equal(body.failureReason, 'mailbox does not exist');
-      const conflict = await problemOf(
-        await call('POST', `/signups/${id}/activate`, await worker(), {}),
-        409,
-        'SIGNUP_CONFLICT',
-      );
-      assert.equal(conflict.signupStatus, 'failed');
+      const conflict = await decide(id, 'activate', 409);
+      assert.deepEqual([conflict.code, conflict.signupStatus], ['SIGNUP_CONFLICT', 'failed']);
     });
 
     it('markSignupFailed needs a reason', async () => {

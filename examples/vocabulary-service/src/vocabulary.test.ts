@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KNOWN_TRANSCRIPT } from '../test/transcripts.ts';
+import { KNOWN_FIRST_ENTRY, KNOWN_TRANSCRIPT } from '../test/transcripts.ts';
 import {
   analyseTranscript,
   exampleSentence,
@@ -37,7 +37,7 @@ describe('analyseTranscript + vocabularyEntries', () => {
     assert.deepEqual(analysis.totals, { words: 33, counted: 19, unique: 13 });
     const list = [...vocabularyEntries(analysis, 5)];
     assert.deepEqual(list, [
-      { word: 'machine', count: 3, rank: 1, firstSeenAt: 0, example: 'Machine learning is everywhere.' },
+      KNOWN_FIRST_ENTRY,
       { word: 'learning', count: 3, rank: 2, firstSeenAt: 8, example: 'Machine learning is everywhere.' },
       {
         word: 'models',

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestPassportIssuer, type TestPassportIssuer } from '@edgepass/passport/testing';
 import { MAX_TRANSCRIPT_BYTES, type StartOptions, type StreamEvent, startVocabularyService } from '../src/index.ts';
 import { readSse, type SseEvent } from './sse-client.ts';
-import { KNOWN_TRANSCRIPT } from './transcripts.ts';
+import { KNOWN_FIRST_ENTRY, KNOWN_TRANSCRIPT } from './transcripts.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const now = () => NOW;
@@ -109,13 +109,7 @@ describe('vocabulary-service', () => {
       events.map((e) => e.event),
       ['word', 'word', 'word', 'word', 'done'],
     );
-    assert.deepEqual(events[0].data, {
-      word: 'machine',
-      count: 3,
-      rank: 1,
-      firstSeenAt: 0,
-      example: 'Machine learning is everywhere.',
-    });
+    assert.deepEqual(events[0].data, KNOWN_FIRST_ENTRY);
     assert.deepEqual(
       events.slice(0, 4).map((e) => {
         const { word, count, rank } = e.data as { word: string; count: number; rank: number };
@@ -195,11 +189,7 @@ describe('vocabulary-service', () => {
       assert.equal(res.status, 200);
       const events = await collect(res);
       assert.deepEqual(events[0].data, {
-        word: 'machine',
-        count: 3,
-        rank: 1,
-        firstSeenAt: 0,
-        example: 'Machine learning is everywhere.',
+        ...KNOWN_FIRST_ENTRY,
         collocations: [{ phrase: 'machine learning', count: 3 }],
       });
       assert.deepEqual((events[2].data as { collocations: unknown }).collocations, []);

@@ -8,3 +8,12 @@
 export const KNOWN_TRANSCRIPT =
   'Machine learning is everywhere. Today we talk about machine learning models, and how models learn.\n' +
   "The model's training data matters: 3 datasets, 10,000 examples in the 1990s. Machine-learning is fun! Really fun.";
+
+/** The first entry of KNOWN_TRANSCRIPT's word list. */
+export const KNOWN_FIRST_ENTRY = Object.freeze({
+  word: 'machine',
+  count: 3,
+  rank: 1,
+  firstSeenAt: 0,
+  example: 'Machine learning is everywhere.',
+});
