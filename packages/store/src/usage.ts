@@ -19,10 +19,13 @@ export interface UsageRow {
 }
 
 const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
 
 /** Counts requests per principal, UTC day and service; flushes with INSERT ... ON CONFLICT DO UPDATE count = count + n. */
 export class UsageRecorder extends BatchWriter {
   #counts = new Map<string, UsageRow>();
+  /** The last UTC day seen and its bounds (epoch ms): formatting a date per request is the costly part. */
+  #day = { name: '', start: 0, end: 0 };
 
   get pending(): number {
     return this.#counts.size;
@@ -30,7 +33,16 @@ export class UsageRecorder extends BatchWriter {
 
   record(principal: string, service: string, at: Date = this.now(), count = 1): void {
     this.checkOpen();
-    this.#add({ principal, day: utcDay(at), service, count });
+    this.#add({ principal, day: this.#dayOf(at), service, count });
+  }
+
+  #dayOf(at: Date): string {
+    const ms = at.getTime();
+    if (ms < this.#day.start || ms >= this.#day.end) {
+      const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+      this.#day = { name: utcDay(at), start, end: start + DAY_MS };
+    }
+    return this.#day.name;
   }
 
   #add(row: UsageRow): void {
