@@ -66,6 +66,10 @@ export interface RunningGateway {
   config(): GatewayConfig;
   /** true once every issuer's keys were fetched and the passport keys are loaded */
   ready(): boolean;
+  /** the passport JWKS document (JSON text), as the admin listener serves it */
+  jwks(): string;
+  /** resolves once close() (or SIGTERM with handleSignals) has finished */
+  readonly closed: Promise<void>;
   /** Re-reads the config file (or applies `config`). Resolves false when the new config is invalid (the old one stays). */
   reload(config?: GatewayConfigInput | GatewayConfig): Promise<boolean>;
   /** Graceful: stops accepting, lets in-flight requests finish (up to gateway.shutdownGrace), flushes usage. */
@@ -97,7 +101,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw new TypeError('startGateway needs config or configPath');
   };
   const initial = await readConfig();
-  const logger = options.logger ?? pino({ level: initial.logging.level, base: { gateway: initial.gateway.id } });
+  const logger =
+    options.logger ?? pino({ level: initial.logging.level, base: { pid: process.pid, gateway: initial.gateway.id } });
   const now = options.now ?? Date.now;
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await openStore(storeOptionsFromEnv(env)));
@@ -288,11 +293,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       });
     }
 
-    let closed: Promise<void> | undefined;
+    let closedPromise: Promise<void> | undefined;
+    let markClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
     close = () => {
       closing = true;
-      closed ??= reloading.then(closeAll).then(() => logger.info('gateway closed'));
-      return closed;
+      closedPromise ??= reloading
+        .then(closeAll)
+        .then(() => logger.info('gateway closed'))
+        .finally(markClosed);
+      return closedPromise;
     };
 
     logger.info(
@@ -305,8 +317,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       metrics,
       config: () => current.config,
       ready,
+      jwks: () => passportKeys.jwks(),
       reload,
       close,
+      closed,
     };
   } catch (err) {
     await closeAll();

@@ -3,7 +3,15 @@ import type { Command } from '../cli.ts';
 import { apiKeysCommand } from './api-keys.ts';
 import { authCommand } from './auth.ts';
 import { clientsCommand } from './clients.ts';
+import { gatewayCommand } from './gateway.ts';
 import { keysCommand } from './keys.ts';
 import { usersCommand } from './users.ts';
 
-export const commands: Command[] = [authCommand, usersCommand, clientsCommand, apiKeysCommand, keysCommand];
+export const commands: Command[] = [
+  gatewayCommand,
+  authCommand,
+  usersCommand,
+  clientsCommand,
+  apiKeysCommand,
+  keysCommand,
+];
