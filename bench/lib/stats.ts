@@ -1,0 +1,189 @@
+// The summary maths: medians over interleaved rounds, rps ratios taken within a round, spread, and the
+// verdicts against docs/design.md "Performance targets". Pure functions (the harness smoke test runs them).
+
+export type RunStatus = 'ok' | 'CHECK_FAIL' | 'NOT_READY' | 'NON_2XX' | 'NO_RESULT' | 'START_FAIL';
+
+/** One load run of one target in one round. */
+export interface RunRow {
+  round: number;
+  target: string;
+  status: RunStatus;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU time (user+sys, all threads and direct children) of the target per request, µs; NaN if unknown. */
+  cpuUsPerReq: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  /** How busy the whole machine was during the run (all processes, %), NaN if unknown. */
+  boxBusyPct: number;
+}
+
+export function median(values: readonly number[]): number {
+  const xs = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (xs.length === 0) return Number.NaN;
+  const m = xs.length >> 1;
+  return xs.length % 2 === 1 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
+}
+
+/** (max − min) / median, as a fraction; NaN with fewer than two values. */
+export function spread(values: readonly number[]): number {
+  const xs = values.filter(Number.isFinite);
+  if (xs.length < 2) return Number.NaN;
+  return (Math.max(...xs) - Math.min(...xs)) / median(xs);
+}
+
+/** Median over rounds of (target rps / reference rps) within the same round; NaN when never both ok. */
+export function ratio(rows: readonly RunRow[], target: string, reference: string): number {
+  return median(pairedByRound(rows, target, reference).map(([t, r]) => t.rps / r.rps));
+}
+
+function pairedByRound(rows: readonly RunRow[], target: string, reference: string): Array<[RunRow, RunRow]> {
+  const ok = (name: string) =>
+    new Map(rows.filter((r) => r.target === name && r.status === 'ok').map((r) => [r.round, r]));
+  const t = ok(target);
+  const ref = ok(reference);
+  const pairs: Array<[RunRow, RunRow]> = [];
+  for (const [round, row] of t) {
+    const r = ref.get(round);
+    if (r !== undefined && r.rps > 0) pairs.push([row, r]);
+  }
+  return pairs;
+}
+
+export interface TargetSummary {
+  target: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** reference name → median per-round rps ratio */
+  ratios: Record<string, number>;
+  spread: number;
+  cpuUsPerReq: number;
+  socketErrors: number;
+  okRounds: number;
+  rounds: number;
+  /** 'ok' or the distinct failure statuses */
+  status: string;
+}
+
+export function summarize(rows: readonly RunRow[], references: readonly string[]): TargetSummary[] {
+  const order = [...new Set(rows.map((r) => r.target))];
+  return order.map((target) => {
+    const all = rows.filter((r) => r.target === target);
+    const ok = all.filter((r) => r.status === 'ok');
+    const failures = [...new Set(all.filter((r) => r.status !== 'ok').map((r) => r.status))];
+    return {
+      target,
+      rps: median(ok.map((r) => r.rps)),
+      p50Ms: median(ok.map((r) => r.p50Ms)),
+      p99Ms: median(ok.map((r) => r.p99Ms)),
+      ratios: Object.fromEntries(references.map((ref) => [ref, ratio(rows, target, ref)])),
+      spread: spread(ok.map((r) => r.rps)),
+      cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+      socketErrors: ok.reduce((a, r) => a + r.socketErrors, 0),
+      okRounds: ok.length,
+      rounds: all.length,
+      status: failures.length > 0 ? failures.join(',') : 'ok',
+    };
+  });
+}
+
+export interface Verdict {
+  label: string;
+  /** measured value (ratio, or ms for the latency target); NaN when not measurable in this run */
+  value: number;
+  goal: string;
+  verdict: 'PASS' | 'MISS' | 'n/a';
+  note?: string;
+}
+
+/** docs/design.md "Performance targets": edgepass (access token + passport + proxy) against the references. */
+export const DESIGN_TARGETS: ReadonlyArray<{ reference: string; min: number }> = [
+  { reference: 'node-http-proxy', min: 0.9 },
+  { reference: 'fastify-stack', min: 2.5 },
+  { reference: 'fast-gateway', min: 1.5 },
+  { reference: 'haproxy-jwt', min: 0.6 },
+];
+export const ADDED_P99_LIMIT_MS = 1;
+export const ADDED_P99_CONNS = 64;
+
+export function designVerdicts(rows: readonly RunRow[], subject: string, conns: number): Verdict[] {
+  const verdicts: Verdict[] = DESIGN_TARGETS.map(({ reference, min }) => {
+    const value = ratio(rows, subject, reference);
+    const label = `${subject} / ${reference} rps`;
+    if (!Number.isFinite(value)) {
+      return {
+        label,
+        value,
+        goal: `>= ${min}`,
+        verdict: 'n/a',
+        note: `no round with both ${subject} and ${reference} ok`,
+      };
+    }
+    return { label, value, goal: `>= ${min}`, verdict: value >= min ? 'PASS' : 'MISS' };
+  });
+  const added = median(pairedByRound(rows, subject, 'direct').map(([t, d]) => t.p99Ms - d.p99Ms));
+  const label = `${subject} p99 - direct p99 (ms)`;
+  const goal = `< ${ADDED_P99_LIMIT_MS} at ${ADDED_P99_CONNS} conns`;
+  if (!Number.isFinite(added)) {
+    verdicts.push({ label, value: added, goal, verdict: 'n/a', note: `no round with both ${subject} and direct ok` });
+  } else if (conns !== ADDED_P99_CONNS) {
+    verdicts.push({ label, value: added, goal, verdict: 'n/a', note: `measured at ${conns} conns` });
+  } else {
+    verdicts.push({ label, value: added, goal, verdict: added < ADDED_P99_LIMIT_MS ? 'PASS' : 'MISS' });
+  }
+  return verdicts;
+}
+
+/** Left-aligns the first column, right-aligns the others. */
+export function formatTable(header: readonly string[], body: ReadonlyArray<readonly string[]>): string {
+  const rows = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
+    .join('\n');
+}
+
+const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+export function summaryTable(summaries: readonly TargetSummary[], references: readonly string[]): string {
+  const header = [
+    'target',
+    'rps',
+    'p50 ms',
+    'p99 ms',
+    ...references.map((r) => `vs ${r}`),
+    'rps spread',
+    'cpu us/req',
+    'sock err',
+    'ok rounds',
+    'status',
+  ];
+  const body = summaries.map((s) => [
+    s.target,
+    fixed(s.rps, 0),
+    fixed(s.p50Ms, 2),
+    fixed(s.p99Ms, 2),
+    ...references.map((r) => fixed(s.ratios[r], 3)),
+    Number.isFinite(s.spread) ? `${(s.spread * 100).toFixed(1)}%` : '-',
+    fixed(s.cpuUsPerReq, 1),
+    String(s.socketErrors),
+    `${s.okRounds}/${s.rounds}`,
+    s.status,
+  ]);
+  return formatTable(header, body);
+}
+
+export function verdictTable(verdicts: readonly Verdict[]): string {
+  return formatTable(
+    ['design target', 'measured', 'goal', 'verdict'],
+    verdicts.map((v) => [
+      v.label,
+      fixed(v.value, v.label.includes('ms') ? 2 : 3),
+      v.goal,
+      v.verdict + (v.note ? ` (${v.note})` : ''),
+    ]),
+  );
+}
