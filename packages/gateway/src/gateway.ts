@@ -204,9 +204,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await app.listen({ host: initial.listen.public.host, port: initial.listen.public.port });
     const grace = initial.gateway.shutdownGrace;
     cleanups.push(async () => {
+      // stop accepting; keep-alive connections are closed as soon as their last request is done, the
+      // rest when the grace period is over
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       const timer = setTimeout(() => app.server.closeAllConnections(), grace);
-      timer.unref();
       await app.close();
+      clearInterval(idle);
       clearTimeout(timer);
     });
 
