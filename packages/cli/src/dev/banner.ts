@@ -1,0 +1,36 @@
+// The start banner of `edgepass dev`, printed on stdout (the only place the demo password and keys appear
+// besides <data-dir>/dev-credentials.json). Plain text, one command per line, so it can be copied, and parsed
+// by the end-to-end test.
+import { credentialsPath } from './credentials.ts';
+import { demoCommands } from './demo-commands.ts';
+import type { RunningDevSystem } from './system.ts';
+
+export const READY_LINE = 'edgepass dev is ready. Ctrl-C stops everything.';
+
+export function formatBanner(system: RunningDevSystem, dataDir: string, startedInMs: number): string {
+  const { urls, credentials: c, storage } = system;
+  const commands = demoCommands(urls.gateway, c.demoApiKey.key);
+  const lines = [
+    '',
+    `edgepass dev: everything is up (${(startedInMs / 1000).toFixed(1)} s; SQL: ${storage.sql}, fast state: ${storage.fast})`,
+    '',
+    `  gateway        ${urls.gateway}`,
+    `  login demo     ${urls.login}   (OAuth code + PKCE against the auth service)`,
+    `  auth service   ${urls.auth}   (login pages, /.well-known/openid-configuration, /oauth/*)`,
+    `  admin          ${urls.admin}/metrics  ${urls.admin}/readyz`,
+    `  services       vocabulary-service ${urls.vocabulary}  user-service ${urls.users} (passports only)`,
+    '',
+    `  demo user      ${c.demoUser.email}  password: ${c.demoUser.password}  (plan free)`,
+    `  premium user   ${c.premiumUser.email}  password: ${c.premiumUser.password}  (plan premium)`,
+    `  demo API key   ${c.demoApiKey.key}  (${c.demoApiKey.id}, owner ${c.demoUser.email}, scope vocabulary:read)`,
+    `  worker API key ${c.signupWorkerKey.key}  (${c.signupWorkerKey.id}, scope signup:manage)`,
+    `  kept in        ${credentialsPath(dataDir)} (mode 0600)`,
+    '',
+    'Try it:',
+    ...commands.flatMap((cmd, i) => ['', `  # ${i + 1}. ${cmd.title} → ${cmd.expect}`, `  ${cmd.command}`]),
+    '',
+    READY_LINE,
+    '',
+  ];
+  return lines.join('\n');
+}
