@@ -85,6 +85,29 @@ function nodeServer(ctx: BenchContext, name: string, script: string, env: NodeJS
 
 const PEERS_MISSING = 'peer packages not installed (npm ci --prefix bench/peers failed?)';
 
+/** The peers from bench/peers: JWT auth with RS256/ES256, identity forwarded as x-user-sub. */
+const PEER_AUTH: Partial<TargetDefinition> = {
+  auth: { identity: 'x-user-sub', algs: ['RS256', 'ES256'] },
+  peers: true,
+  unavailable: ({ peersInstalled }) => (peersInstalled ? undefined : PEERS_MISSING),
+};
+
+/** A Node server script (under bench/) run with the harness's Node on PORT. */
+function nodeTarget(
+  name: string,
+  what: string,
+  script: string,
+  extra: Partial<TargetDefinition> = {},
+): TargetDefinition {
+  return {
+    name,
+    what,
+    unavailable: () => undefined,
+    start: (ctx, port) => fromProcess(nodeServer(ctx, name, join(ctx.benchDir, script), { PORT: String(port) })),
+    ...extra,
+  };
+}
+
 export const TARGETS: readonly TargetDefinition[] = [
   {
     name: 'direct',
@@ -101,46 +124,28 @@ export const TARGETS: readonly TargetDefinition[] = [
         startNginx(ctx, 'nginx-proxy', 'nginx-proxy.nginx.conf', { PORT: port, UPSTREAM_PORT: ctx.upstreamPort }),
       ),
   },
-  {
-    name: 'node-http-proxy',
-    what: 'bare node:http + keep-alive http.Agent, no auth (Node proxy floor)',
-    unavailable: () => undefined,
-    start: (ctx, port) =>
-      fromProcess(
-        nodeServer(ctx, 'node-http-proxy', join(ctx.benchDir, 'servers', 'node-http-proxy.ts'), { PORT: String(port) }),
-      ),
-  },
-  {
-    name: 'edgepass-proxy',
-    what: "edgepass's proxy module alone on node:http, no auth (extra: the proxy's own cost)",
-    unavailable: () => undefined,
-    start: (ctx, port) =>
-      fromProcess(
-        nodeServer(ctx, 'edgepass-proxy', join(ctx.benchDir, 'servers', 'edgepass-proxy.ts'), { PORT: String(port) }),
-      ),
-  },
-  {
-    name: 'fastify-stack',
-    what: 'fastify + @fastify/jwt (fast-jwt) + get-jwks + @fastify/http-proxy (typical Node stack)',
-    auth: { identity: 'x-user-sub', algs: ['RS256', 'ES256'] },
-    peers: true,
-    unavailable: ({ peersInstalled }) => (peersInstalled ? undefined : PEERS_MISSING),
-    start: (ctx, port) =>
-      fromProcess(
-        nodeServer(ctx, 'fastify-stack', join(ctx.benchDir, 'peers', 'fastify-stack.mjs'), { PORT: String(port) }),
-      ),
-  },
-  {
-    name: 'fast-gateway',
-    what: 'fast-gateway (restana + fast-proxy-lite) + jose createRemoteJWKSet/jwtVerify',
-    auth: { identity: 'x-user-sub', algs: ['RS256', 'ES256'] },
-    peers: true,
-    unavailable: ({ peersInstalled }) => (peersInstalled ? undefined : PEERS_MISSING),
-    start: (ctx, port) =>
-      fromProcess(
-        nodeServer(ctx, 'fast-gateway', join(ctx.benchDir, 'peers', 'fast-gateway.mjs'), { PORT: String(port) }),
-      ),
-  },
+  nodeTarget(
+    'node-http-proxy',
+    'bare node:http + keep-alive http.Agent, no auth (Node proxy floor)',
+    'servers/node-http-proxy.ts',
+  ),
+  nodeTarget(
+    'edgepass-proxy',
+    "edgepass's proxy module alone on node:http, no auth (extra: the proxy's own cost)",
+    'servers/edgepass-proxy.ts',
+  ),
+  nodeTarget(
+    'fastify-stack',
+    'fastify + @fastify/jwt (fast-jwt) + get-jwks + @fastify/http-proxy (typical Node stack)',
+    'peers/fastify-stack.mjs',
+    PEER_AUTH,
+  ),
+  nodeTarget(
+    'fast-gateway',
+    'fast-gateway (restana + fast-proxy-lite) + jose createRemoteJWKSet/jwtVerify',
+    'peers/fast-gateway.mjs',
+    PEER_AUTH,
+  ),
   {
     name: 'haproxy-jwt',
     what: 'HAProxy 2.6 jwt_verify (PEM keys), 1 thread',

@@ -92,3 +92,37 @@ export class Balancer<T extends BalancedTarget> {
     return target.downUntil === 0;
   }
 }
+
+/**
+ * One request's use of an upstream: the target it is on, whose outcome the balancer is told once per attempt,
+ * and at most one retry on another target. Request handlers extend it (no extra object per request).
+ */
+export class Attempt<T extends BalancedTarget> {
+  target: T;
+  readonly #balancer: Balancer<T>;
+  #settled = false;
+  #retried = false;
+
+  constructor(balancer: Balancer<T>, target: T) {
+    this.#balancer = balancer;
+    this.target = target;
+  }
+
+  /** Tells the balancer how this attempt went (only the first call per attempt counts). */
+  settle(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#balancer.settle(this.target, outcome);
+  }
+
+  /** Moves to the next target for a retry: once per request, and only when another target is available. */
+  retry(): T | undefined {
+    if (this.#retried) return undefined;
+    const next = this.#balancer.pick(this.target);
+    if (next === undefined) return undefined;
+    this.#retried = true;
+    this.#settled = false;
+    this.target = next;
+    return next;
+  }
+}

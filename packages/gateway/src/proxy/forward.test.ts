@@ -3,21 +3,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { freePort } from '../../../../test/support/servers.ts';
 import { ProxyError } from './index.ts';
-import { fetchRaw, get, listen, shut, startGateway, type TestGateway, until, upstreamServer } from './test-helpers.ts';
+import {
+  cleanupAfterEach,
+  fetchRaw,
+  gatewayFor,
+  get,
+  listen,
+  shut,
+  startGateway,
+  until,
+  upstreamServer,
+} from './test-helpers.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
-async function gateway(options: Parameters<typeof startGateway>[0]): Promise<TestGateway> {
-  const gw = await startGateway(options);
-  cleanups.push(() => gw.close());
-  return gw;
-}
+const gateway = (options: Parameters<typeof startGateway>[0]) => gatewayFor(cleanups, options);
 
 async function upstream(handler: Parameters<typeof upstreamServer>[0]) {
   const up = await upstreamServer(handler);

@@ -3,7 +3,7 @@
 // the client-side listeners are module functions that find their handler through a symbol on the response).
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { Balancer, Outcome } from './balancer.ts';
+import { Attempt, type Balancer } from './balancer.ts';
 import { ProxyError, type ProxyErrorCode } from './errors.ts';
 import { stripResponseHopByHop } from './headers.ts';
 import type { Target } from './targets.ts';
@@ -56,7 +56,7 @@ function hasBody(req: IncomingMessage): boolean {
   return length !== undefined && length !== '0';
 }
 
-class ForwardHandler implements Dispatcher.DispatchHandler {
+class ForwardHandler extends Attempt<Target> implements Dispatcher.DispatchHandler {
   readonly #ctx: ForwardContext;
   readonly #res: TaggedResponse;
   readonly #path: string;
@@ -64,16 +64,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   readonly #t0: number;
   readonly #resolve: (result: ForwardResult) => void;
   readonly #reject: (error: unknown) => void;
-  #target: Target;
   #controller: Dispatcher.DispatchController | null = null;
   /** undici put the request on a socket (so its body may have been read). */
   #started = false;
-  /** The balancer has been told this attempt's outcome. */
-  #settled = false;
   /** The response head has been written to the client. */
   #responded = false;
   #status = 0;
-  #retried = false;
   #clientGone = false;
   #done = false;
   #drainListening = false;
@@ -87,10 +83,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     resolve: (result: ForwardResult) => void,
     reject: (error: unknown) => void,
   ) {
+    super(ctx.balancer, target);
     this.#ctx = ctx;
     this.#res = res;
     this.#path = options.path;
-    this.#target = target;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#t0 = performance.now();
@@ -105,7 +101,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    const target = this.#target;
+    const target = this.target;
     this.#dispatch.path = target.basePath === '' ? this.#path : target.basePath + this.#path;
     target.pool.dispatch(this.#dispatch, this);
   }
@@ -139,7 +135,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   ): void {
     // 1xx interim responses are not relayed (the gateway's server answers 100-continue itself)
     if (statusCode < 200) return;
-    this.#settle('ok');
+    this.settle('ok');
     this.#status = statusCode;
     if (this.#clientGone) return;
     stripResponseHopByHop(headers);
@@ -166,7 +162,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.#done) return;
     if (this.#clientGone || this.#res.destroyed) {
-      this.#settle('neutral');
+      this.settle('neutral');
       this.#finish('client');
       return;
     }
@@ -178,24 +174,24 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const code = (error as { code?: unknown }).code;
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-      this.#settle('failed');
+      this.settle('failed');
       this.#fail('UPSTREAM_TIMEOUT', error);
       return;
     }
     if (this.#started) {
       // the upstream took the request and then failed before answering (reset, closed, bad response)
-      this.#settle('neutral');
+      this.settle('neutral');
       this.#fail('UPSTREAM_CONNECT_FAILED', error);
       return;
     }
     if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
-      this.#settle('neutral');
+      this.settle('neutral');
       this.#fail('UPSTREAM_UNAVAILABLE', error);
       return;
     }
     if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
       // the caller passed something undici refuses (a header it forbids): a bug, not an upstream fault
-      this.#settle('neutral');
+      this.settle('neutral');
       this.#done = true;
       this.#res[kHandler] = undefined;
       this.#reject(error);
@@ -203,27 +199,15 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     // never reached a socket: a connect failure (refused, unreachable, DNS, connect timeout, TLS). The body
     // has not been touched, so one retry on another target is safe whatever the method.
-    this.#settle('failed');
-    if (!this.#retried) {
-      const next = this.#ctx.balancer.pick(this.#target);
-      if (next !== undefined) {
-        this.#retried = true;
-        this.#target = next;
-        this.#settled = false;
-        this.start();
-        return;
-      }
+    this.settle('failed');
+    if (this.retry() !== undefined) {
+      this.start();
+      return;
     }
     this.#fail('UPSTREAM_CONNECT_FAILED', error);
   }
 
   // ---- outcome ----------------------------------------------------------------------------------
-
-  #settle(outcome: Outcome): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#ctx.balancer.settle(this.#target, outcome);
-  }
 
   #finish(aborted: 'client' | 'upstream' | undefined): void {
     this.#done = true;
@@ -231,7 +215,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const result: ForwardResult = {
       status: this.#status === 0 ? 499 : this.#status,
       durationMs: performance.now() - this.#t0,
-      target: this.#target.url,
+      target: this.target.url,
     };
     if (aborted !== undefined) result.aborted = aborted;
     this.#resolve(result);
@@ -240,7 +224,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #fail(code: ProxyErrorCode, cause: Error): void {
     this.#done = true;
     this.#res[kHandler] = undefined;
-    this.#reject(new ProxyError(code, this.#ctx.name, this.#target.url, { cause }));
+    this.#reject(new ProxyError(code, this.#ctx.name, this.target.url, { cause }));
   }
 }
 

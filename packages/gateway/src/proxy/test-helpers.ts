@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { afterEach } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   buildUpstreamHeaders,
@@ -142,4 +143,23 @@ export async function fetchRaw(
   req.end();
   const [res] = (await once(req, 'response')) as [IncomingMessage];
   return res;
+}
+
+/** Cleanup callbacks run (last first) after each test of the calling file. */
+export function cleanupAfterEach(): Array<() => Promise<void>> {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  });
+  return cleanups;
+}
+
+/** startGateway, closed after the test. */
+export async function gatewayFor(
+  cleanups: Array<() => Promise<void>>,
+  options: Partial<UpstreamOptions> & { targets: string[] },
+): Promise<TestGateway> {
+  const gw = await startGateway(options);
+  cleanups.push(() => gw.close());
+  return gw;
 }

@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
-import { get, listen, shut, startGateway, type TestGateway } from './test-helpers.ts';
+import { cleanupAfterEach, gatewayFor, get, listen, shut, type startGateway } from './test-helpers.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 const ca = fixture('ca.pem');
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
 /** An https upstream (certificate for 127.0.0.1 signed by the test CA) that also echoes WebSocket messages. */
 async function httpsUpstream() {
@@ -33,11 +30,7 @@ async function httpsUpstream() {
   return up;
 }
 
-async function gateway(options: Parameters<typeof startGateway>[0]): Promise<TestGateway> {
-  const gw = await startGateway(options);
-  cleanups.push(() => gw.close());
-  return gw;
-}
+const gateway = (options: Parameters<typeof startGateway>[0]) => gatewayFor(cleanups, options);
 
 describe('https targets', () => {
   test('a target whose certificate comes from an added CA: HTTP over TLS', async () => {

@@ -2,21 +2,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { freePort } from '../../../../test/support/servers.ts';
-import { listen, shut, startGateway, type TestGateway, until } from './test-helpers.ts';
+import { cleanupAfterEach, gatewayFor, listen, shut, type startGateway, until } from './test-helpers.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
-async function gateway(options: Parameters<typeof startGateway>[0]): Promise<TestGateway> {
-  const gw = await startGateway(options);
-  cleanups.push(() => gw.close());
-  return gw;
-}
+const gateway = (options: Parameters<typeof startGateway>[0]) => gatewayFor(cleanups, options);
 
 /** A ws echo server; records the upgrade requests it accepted and the server-side sockets. */
 async function echoServer(options: { refuse?: number } = {}) {

@@ -6,6 +6,7 @@ import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, req
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type SecureContext, connect as tlsConnect } from 'node:tls';
+import { Attempt } from './balancer.ts';
 import { ProxyError, type ProxyErrorCode } from './errors.ts';
 import type { ForwardContext, ForwardOptions } from './forward.ts';
 import { connectionTokens } from './headers.ts';
@@ -60,13 +61,12 @@ export function writeSocketError(socket: Duplex, error: ProxyError, requestId: s
   }
 }
 
-class UpgradeAttempt {
+class UpgradeAttempt extends Attempt<Target> {
   readonly #ctx: UpgradeContext;
   readonly #req: IncomingMessage;
   readonly #socket: Duplex;
   readonly #head: Buffer;
   readonly #options: ForwardOptions;
-  #target: Target;
   #upstreamRequest: ClientRequest | undefined;
   /** Bytes the client sent before the tunnel was up (read so that its going away is noticed). */
   readonly #early: Buffer[] = [];
@@ -75,8 +75,6 @@ class UpgradeAttempt {
   };
   #timer: NodeJS.Timeout | undefined;
   #connected = false;
-  #settled = false;
-  #retried = false;
   /** The client socket has been handed over (tunnel or relayed refusal) or answered with an error. */
   #done = false;
 
@@ -88,12 +86,12 @@ class UpgradeAttempt {
     options: ForwardOptions,
     target: Target,
   ) {
+    super(ctx.balancer, target);
     this.#ctx = ctx;
     this.#req = req;
     this.#socket = socket;
     this.#head = head;
     this.#options = options;
-    this.#target = target;
     socket.on('error', () => this.#clientGone());
     socket.on('close', () => this.#clientGone());
     // the HTTP server leaves the socket half-open on the client's FIN and paused: read it to notice a departure
@@ -102,7 +100,7 @@ class UpgradeAttempt {
   }
 
   start(): void {
-    const target = this.#target;
+    const target = this.target;
     const headers: OutgoingHttpHeaders = { ...this.#options.headers };
     headers.host ??= target.host;
     headers.connection = 'Upgrade';
@@ -142,29 +140,29 @@ class UpgradeAttempt {
   #arm(ms: number, code: ProxyErrorCode): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      const error = new ProxyError(code, this.#ctx.name, this.#target.url);
+      const error = new ProxyError(code, this.#ctx.name, this.target.url);
       this.#upstreamRequest?.destroy(error);
     }, ms);
   }
 
-  #settle(outcome: 'ok' | 'failed' | 'neutral'): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#ctx.balancer.settle(this.#target, outcome);
+  /** The upstream answered: the client socket is ours to write to (undefined when the client already left). */
+  #answered(): Duplex | undefined {
+    clearTimeout(this.#timer);
+    this.settle('ok');
+    if (this.#done || this.#socket.destroyed) return undefined;
+    this.#done = true;
+    this.#socket.off('data', this.#onEarlyData);
+    return this.#socket;
   }
 
   #tunnel(res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer): void {
-    clearTimeout(this.#timer);
-    this.#settle('ok');
-    const client = this.#socket;
-    if (this.#done || client.destroyed) {
+    const client = this.#answered();
+    if (client === undefined) {
       upstreamSocket.destroy();
       return;
     }
-    this.#done = true;
     client.write(responseHead(res.statusCode ?? 101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders));
     if (upstreamHead.length > 0) client.write(upstreamHead);
-    client.off('data', this.#onEarlyData);
     if (this.#head.length > 0) upstreamSocket.write(this.#head);
     for (const chunk of this.#early) upstreamSocket.write(chunk);
     const closeBoth = (): void => {
@@ -181,15 +179,11 @@ class UpgradeAttempt {
 
   /** The upstream answered without switching protocols (401, 403, 404, 426...): relay that answer and close. */
   #relayRefusal(res: IncomingMessage): void {
-    clearTimeout(this.#timer);
-    this.#settle('ok');
-    const client = this.#socket;
-    if (this.#done || client.destroyed) {
+    const client = this.#answered();
+    if (client === undefined) {
       res.destroy();
       return;
     }
-    this.#done = true;
-    client.off('data', this.#onEarlyData);
     const listed = connectionTokens(res.headers.connection);
     const kept: string[] = [];
     const raw = res.rawHeaders;
@@ -207,31 +201,23 @@ class UpgradeAttempt {
     clearTimeout(this.#timer);
     if (this.#done) return;
     if (this.#socket.destroyed) {
-      this.#settle('neutral');
+      this.settle('neutral');
       this.#done = true;
       return;
     }
     let failure: ProxyError;
     if (error instanceof ProxyError) {
-      failure = error;
-      this.#settle('failed');
-    } else if (!this.#connected) {
-      failure = new ProxyError('UPSTREAM_CONNECT_FAILED', this.#ctx.name, this.#target.url, { cause: error });
-      this.#settle('failed');
+      failure = error; // one of our timeouts
+      this.settle('failed');
     } else {
-      failure = new ProxyError('UPSTREAM_CONNECT_FAILED', this.#ctx.name, this.#target.url, { cause: error });
-      this.#settle('neutral');
+      failure = new ProxyError('UPSTREAM_CONNECT_FAILED', this.#ctx.name, this.target.url, { cause: error });
+      // failing to connect counts against the target; a reset after connecting does not
+      this.settle(this.#connected ? 'neutral' : 'failed');
     }
     // a connect failure sent nothing: retry once on another target
-    if (!this.#connected && !this.#retried && failure.code === 'UPSTREAM_CONNECT_FAILED') {
-      const next = this.#ctx.balancer.pick(this.#target);
-      if (next !== undefined) {
-        this.#retried = true;
-        this.#target = next;
-        this.#settled = false;
-        this.start();
-        return;
-      }
+    if (!this.#connected && failure.code === 'UPSTREAM_CONNECT_FAILED' && this.retry() !== undefined) {
+      this.start();
+      return;
     }
     this.#done = true;
     writeSocketError(this.#socket, failure, this.#options.requestId);
@@ -242,7 +228,7 @@ class UpgradeAttempt {
     this.#done = true;
     this.#socket.destroy();
     clearTimeout(this.#timer);
-    this.#settle('neutral');
+    this.settle('neutral');
     this.#upstreamRequest?.destroy();
   }
 }
