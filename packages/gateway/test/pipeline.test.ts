@@ -3,7 +3,7 @@
 // traceparent, dot-segment refusal, stripPrefix, bodies passed through untouched.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertRefused, INVALID_TOKEN_CHALLENGE } from './support/assertions.ts';
+import { assertRefused, INVALID_TOKEN_CHALLENGE, passportClaims } from './support/assertions.ts';
 import { startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
 import { asResponse, rawRequest } from './support/http.ts';
 import { TestIssuer } from './support/issuer.ts';
@@ -129,7 +129,7 @@ describe('authorization', () => {
     assert.equal(res.status, 200);
     const seen = (await res.json()) as Seen;
     assert.equal(seen.url, '/api/admin/users?page=2', 'no stripPrefix on this route');
-    const passport = JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString());
+    const passport = passportClaims(seen.headers['x-passport']);
     assert.equal(passport.aud, 'admin-service');
   });
 });
@@ -215,7 +215,7 @@ describe('credential selection', () => {
     const res = await fetch(gw.url('/public/x'));
     assert.equal(res.status, 200);
     const seen = (await res.json()) as Seen;
-    const claims = JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString());
+    const claims = passportClaims(seen.headers['x-passport']);
     assert.deepEqual([claims.kind, claims.via, claims.sub], ['anonymous', 'anonymous', 'anonymous']);
   });
 });

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { EVENTS_CHANNEL, encodeEvent, openStore, type Store } from '@edgepass/store';
 import { createTestDatabase } from '../../../test/support/env.ts';
-import { assertRefused, INVALID_TOKEN_CHALLENGE } from './support/assertions.ts';
+import { assertRefused, INVALID_TOKEN_CHALLENGE, passportClaims } from './support/assertions.ts';
 import { eventually, startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
 import { TestUpstream } from './support/upstream.ts';
 
@@ -135,7 +135,7 @@ describe('api_key', () => {
     assert.equal(viaHeader.status, 200);
     const seen = (await viaHeader.json()) as { headers: Record<string, string> };
     assert.equal(seen.headers['x-api-key'], undefined);
-    const claims = JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString());
+    const claims = passportClaims(seen.headers['x-passport']);
     assert.deepEqual(
       { sub: claims.sub, kind: claims.kind, via: claims.via, scope: claims.scope, plan: claims.plan, src: claims.src },
       {
@@ -203,7 +203,7 @@ describe('api_key', () => {
     const plan = async () => {
       const res = await withKey(key);
       const seen = (await res.json()) as { headers: Record<string, string> };
-      return JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString()).plan;
+      return passportClaims(seen.headers['x-passport']).plan;
     };
     assert.equal(await plan(), 'free');
     await store.sql.query(`UPDATE users SET plan = 'premium' WHERE id = 'usr_upgrade'`);
@@ -258,7 +258,7 @@ describe('session', () => {
     assert.equal(res.status, 200);
     const seen = (await res.json()) as { headers: Record<string, string> };
     assert.equal(seen.headers.cookie, 'theme=dark; lang=en');
-    const claims = JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString());
+    const claims = passportClaims(seen.headers['x-passport']);
     assert.equal(claims.sub, 'usr_owner');
     assert.equal(claims.via, 'session');
     assert.equal(claims.kind, 'user');
@@ -293,7 +293,7 @@ describe('session', () => {
     assert.equal(res.status, 200);
     const seen = (await res.json()) as { headers: Record<string, string> };
     assert.equal(seen.headers.cookie, 'theme=dark');
-    const claims = JSON.parse(Buffer.from(seen.headers['x-passport']?.split('.')[1] ?? '', 'base64url').toString());
+    const claims = passportClaims(seen.headers['x-passport']);
     assert.equal(claims.kind, 'anonymous');
   });
 

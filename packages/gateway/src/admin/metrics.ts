@@ -47,58 +47,42 @@ export class GatewayMetrics {
   readonly #routes = new Map<string, RouteMetrics>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    this.registry = new Registry();
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'edgepass_requests_total',
-      help: 'Requests answered, by route and HTTP status (route "" when no route matched).',
-      labelNames: ['route', 'status'],
-      registers,
-    });
-    this.authn = new Counter({
-      name: 'edgepass_authn_total',
-      help: 'Authentication outcomes by credential kind (method) and outcome (ok or the refusal reason).',
-      labelNames: ['method', 'outcome'],
-      registers,
-    });
-    this.jwksFetches = new Counter({
-      name: 'edgepass_jwks_fetches_total',
-      help: 'JWKS fetches by issuer and outcome (ok, error).',
-      labelNames: ['issuer', 'outcome'],
-      registers,
-    });
+    const registry = new Registry();
+    this.registry = registry;
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name: `edgepass_${name}`, help, labelNames, registers: [registry] });
+    this.requests = counter(
+      'requests_total',
+      'Requests answered, by route and HTTP status (route "" when no route matched).',
+      ['route', 'status'],
+    );
+    this.authn = counter(
+      'authn_total',
+      'Authentication outcomes by credential kind (method) and outcome (ok or the refusal reason).',
+      ['method', 'outcome'],
+    );
+    this.jwksFetches = counter('jwks_fetches_total', 'JWKS fetches by issuer and outcome (ok, error).', [
+      'issuer',
+      'outcome',
+    ]);
+    this.rateLimited = counter('rate_limited_total', 'Requests refused with 429 by a rate limit, by route.', ['route']);
+    this.quotaExceeded = counter('quota_exceeded_total', 'Requests refused with 402 by a plan quota, by route.', [
+      'route',
+    ]);
+    this.storeUnavailable = counter(
+      'store_unavailable_total',
+      'Rate-limit or quota checks that could not reach the store, by check and policy (open: allowed, closed: 503).',
+      ['check', 'policy'],
+    );
+    this.reloads = counter('config_reloads_total', 'Configuration reloads by outcome (ok, invalid).', ['outcome']);
     this.upstreamDuration = new Histogram({
       name: 'edgepass_upstream_duration_seconds',
       help: 'Time from forwarding a request to the end of the upstream response, by route.',
       labelNames: ['route'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
+      registers: [registry],
     });
-    this.rateLimited = new Counter({
-      name: 'edgepass_rate_limited_total',
-      help: 'Requests refused with 429 by a rate limit, by route.',
-      labelNames: ['route'],
-      registers,
-    });
-    this.quotaExceeded = new Counter({
-      name: 'edgepass_quota_exceeded_total',
-      help: 'Requests refused with 402 by a plan quota, by route.',
-      labelNames: ['route'],
-      registers,
-    });
-    this.storeUnavailable = new Counter({
-      name: 'edgepass_store_unavailable_total',
-      help: 'Rate-limit or quota checks that could not reach the store, by check and policy (open: allowed, closed: 503).',
-      labelNames: ['check', 'policy'],
-      registers,
-    });
-    this.reloads = new Counter({
-      name: 'edgepass_config_reloads_total',
-      help: 'Configuration reloads by outcome (ok, invalid).',
-      labelNames: ['outcome'],
-      registers,
-    });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'edgepass_' });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'edgepass_' });
   }
 
   route(name: string): RouteMetrics {

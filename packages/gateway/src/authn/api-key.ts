@@ -1,46 +1,43 @@
 // `api_key`: `X-API-Key: ep_<env>_<random>` or `Authorization: ApiKey <key>`, looked up by SHA-256
 // (base64url) in api_keys joined with the owner. Refused when unknown, revoked, expired or the owner is
 // disabled; cached briefly; `api_key.changed` and `user.changed` drop cached entries.
-import type { EdgeEvent, SqlExecutor } from '@edgepass/store';
+import type { EdgeEvent } from '@edgepass/store';
+import type { AuthnReason } from '../errors.ts';
 import {
   type LookupResult,
-  type OwnerRow,
   ownerFields,
   StoredCredentialAuthenticator,
   type StoredCredentialOptions,
+  type StoredRow,
 } from './stored-credential.ts';
 import { type Principal, scopeSet } from './types.ts';
 
 /** ep_<env>_<random>: env in lower-case letters/digits, random base64url. */
 export const API_KEY_FORMAT = /^ep_[a-z0-9]{1,16}_[A-Za-z0-9_-]{16,128}$/;
 
-interface ApiKeyRow extends OwnerRow {
+interface ApiKeyRow extends StoredRow {
   id: string;
   owner_id: string;
   scopes: string[] | null;
   rate_limit_per_minute: number | null;
   expires_at: Date | null;
-  revoked_at: Date | null;
 }
 
-const QUERY = `SELECT k.id, k.owner_id, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
-  u.roles, u.plan, u.tenant, u.status
-  FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.hash = $1`;
-
 export interface ApiKeyOptions extends StoredCredentialOptions {
-  sql: SqlExecutor;
   /** records last_used_at in batches (store's ApiKeyLastUsedRecorder) */
   touch?: (id: string, at: Date) => void;
 }
 
-export class ApiKeyAuthenticator extends StoredCredentialAuthenticator {
+export class ApiKeyAuthenticator extends StoredCredentialAuthenticator<ApiKeyRow> {
   readonly id = 'api_key' as const;
-  readonly #sql: SqlExecutor;
+  protected readonly query = `SELECT k.id, k.owner_id, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
+    u.roles, u.plan, u.tenant, u.status
+    FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.hash = $1`;
+  protected readonly unknownReason: AuthnReason = 'unknown_key';
   readonly #touch: ((id: string, at: Date) => void) | undefined;
 
   constructor(options: ApiKeyOptions) {
     super(options);
-    this.#sql = options.sql;
     this.#touch = options.touch;
   }
 
@@ -48,16 +45,13 @@ export class ApiKeyAuthenticator extends StoredCredentialAuthenticator {
     return API_KEY_FORMAT.test(value);
   }
 
-  protected async lookup(hash: string): Promise<LookupResult> {
-    const { rows } = await this.#sql.query<ApiKeyRow>(QUERY, [hash]);
-    const row = rows[0];
-    if (row === undefined) return { refused: 'unknown_key' };
-    const ids = { id: row.id, ownerId: row.owner_id };
-    if (row.revoked_at !== null) return { refused: 'revoked', ...ids };
-    if (row.status !== 'active') return { refused: 'owner_disabled', ...ids };
-    const expiresAt = row.expires_at === null ? Number.POSITIVE_INFINITY : row.expires_at.getTime();
+  protected identify(row: ApiKeyRow): { id: string; ownerId: string } {
+    return { id: row.id, ownerId: row.owner_id };
+  }
+
+  protected principalOf(row: ApiKeyRow): Principal {
     const scope = (row.scopes ?? []).join(' ');
-    const principal: Principal = Object.freeze({
+    return {
       sub: row.owner_id,
       kind: 'service',
       via: 'api_key',
@@ -66,10 +60,9 @@ export class ApiKeyAuthenticator extends StoredCredentialAuthenticator {
       scopes: scopeSet(scope),
       src: `key:${row.id}`,
       ref: `key:${row.id}`,
-      expiresAt,
+      expiresAt: row.expires_at === null ? Number.POSITIVE_INFINITY : row.expires_at.getTime(),
       rateLimitPerMinute: row.rate_limit_per_minute ?? undefined,
-    });
-    return { principal, ...ids };
+    };
   }
 
   protected affectedBy(event: EdgeEvent, hash: string, result: LookupResult): boolean {

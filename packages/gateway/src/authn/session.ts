@@ -1,42 +1,39 @@
 // `session`: the browser session cookie (`ep_session` by default), an opaque value whose SHA-256
 // (base64url) is sessions.id_hash. Valid while not revoked, not expired and the user is active; the
 // user's roles/plan come from `users`. `session.revoked` and `user.changed` drop cached entries.
-import type { EdgeEvent, SqlExecutor } from '@edgepass/store';
+import type { EdgeEvent } from '@edgepass/store';
+import type { AuthnReason } from '../errors.ts';
 import {
   type LookupResult,
-  type OwnerRow,
   ownerFields,
   StoredCredentialAuthenticator,
   type StoredCredentialOptions,
+  type StoredRow,
 } from './stored-credential.ts';
 import { type Principal, scopeSet } from './types.ts';
 
 const SESSION_FORMAT = /^[A-Za-z0-9_-]{16,256}$/;
 
-interface SessionRow extends OwnerRow {
+interface SessionRow extends StoredRow {
   user_id: string;
   expires_at: Date;
-  revoked_at: Date | null;
 }
 
-const QUERY = `SELECT s.user_id, s.expires_at, s.revoked_at, u.roles, u.plan, u.tenant, u.status
-  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`;
-
 export interface SessionOptions extends StoredCredentialOptions {
-  sql: SqlExecutor;
   /** the `scope` of session principals (passport.sessionScope) */
   scope: string;
 }
 
-export class SessionAuthenticator extends StoredCredentialAuthenticator {
+export class SessionAuthenticator extends StoredCredentialAuthenticator<SessionRow> {
   readonly id = 'session' as const;
-  readonly #sql: SqlExecutor;
+  protected readonly query = `SELECT s.user_id, s.expires_at, s.revoked_at, u.roles, u.plan, u.tenant, u.status
+    FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`;
+  protected readonly unknownReason: AuthnReason = 'unknown_session';
   readonly #scope: string;
   readonly #scopes: ReadonlySet<string>;
 
   constructor(options: SessionOptions) {
     super(options);
-    this.#sql = options.sql;
     this.#scope = options.scope;
     this.#scopes = scopeSet(options.scope);
   }
@@ -45,14 +42,12 @@ export class SessionAuthenticator extends StoredCredentialAuthenticator {
     return SESSION_FORMAT.test(value);
   }
 
-  protected async lookup(hash: string): Promise<LookupResult> {
-    const { rows } = await this.#sql.query<SessionRow>(QUERY, [hash]);
-    const row = rows[0];
-    if (row === undefined) return { refused: 'unknown_session' };
-    const ids = { id: hash, ownerId: row.user_id };
-    if (row.revoked_at !== null) return { refused: 'revoked', ...ids };
-    if (row.status !== 'active') return { refused: 'owner_disabled', ...ids };
-    const principal: Principal = Object.freeze({
+  protected identify(row: SessionRow, hash: string): { id: string; ownerId: string } {
+    return { id: hash, ownerId: row.user_id };
+  }
+
+  protected principalOf(row: SessionRow, hash: string): Principal {
+    return {
       sub: row.user_id,
       kind: 'user',
       via: 'session',
@@ -63,8 +58,7 @@ export class SessionAuthenticator extends StoredCredentialAuthenticator {
       ref: `user:${row.user_id}`,
       expiresAt: row.expires_at.getTime(),
       rateLimitPerMinute: undefined,
-    });
-    return { principal, ...ids };
+    };
   }
 
   protected affectedBy(event: EdgeEvent, hash: string, result: LookupResult): boolean {

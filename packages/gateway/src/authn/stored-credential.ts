@@ -3,7 +3,7 @@
 // misses for one credential share one query, and events drop the entries they concern. A lookup that
 // raced with an event is not cached (generation counter), so a revocation is never undone by it.
 import { createHash } from 'node:crypto';
-import type { EdgeEvent } from '@edgepass/store';
+import type { EdgeEvent, SqlExecutor } from '@edgepass/store';
 import type { CredentialKind } from '../config/schema.ts';
 import { AuthnError, type AuthnReason } from '../errors.ts';
 import { BoundedCache } from './bounded-cache.ts';
@@ -25,13 +25,23 @@ interface Entry {
 }
 
 export interface StoredCredentialOptions {
+  sql: SqlExecutor;
   cacheSize: number;
   cacheTtl: number;
   negativeCacheTtl: number;
   now: () => number;
 }
 
-export abstract class StoredCredentialAuthenticator implements Authenticator {
+/** The columns every lookup selects besides its own: the credential's revocation and its owner. */
+export interface StoredRow {
+  revoked_at: Date | null;
+  roles: string[] | null;
+  plan: string | null;
+  tenant: string | null;
+  status: string;
+}
+
+export abstract class StoredCredentialAuthenticator<Row extends StoredRow> implements Authenticator {
   abstract readonly id: CredentialKind;
   readonly #cache: BoundedCache<string, Entry>;
   readonly #inflight = new Map<string, Promise<Principal>>();
@@ -45,8 +55,14 @@ export abstract class StoredCredentialAuthenticator implements Authenticator {
 
   /** Cheap shape check before any hashing or lookup. */
   protected abstract wellFormed(value: string): boolean;
-  /** Finds the credential by the SHA-256 (base64url) of its value. Throws on a store failure. */
-  protected abstract lookup(hash: string): Promise<LookupResult>;
+  /** SELECT … WHERE <hash column> = $1, with the StoredRow columns. */
+  protected abstract readonly query: string;
+  /** The reason when no row matches. */
+  protected abstract readonly unknownReason: AuthnReason;
+  /** The credential's id and its owner. */
+  protected abstract identify(row: Row, hash: string): { id: string; ownerId: string };
+  /** The principal of a valid row (owner fields come from ownerFields). */
+  protected abstract principalOf(row: Row, hash: string): Principal;
   /** Whether an event concerns a cached entry. */
   protected abstract affectedBy(event: EdgeEvent, hash: string, result: LookupResult): boolean;
   /** Called for every successful authentication (e.g. to record last use). */
@@ -71,12 +87,23 @@ export abstract class StoredCredentialAuthenticator implements Authenticator {
     this.#cache.deleteWhere((entry) => this.affectedBy(event, entry.hash, entry.result));
   }
 
+  /** Finds the credential by the SHA-256 (base64url) of its value. Throws on a store failure. */
+  async #lookup(hash: string): Promise<LookupResult> {
+    const { rows } = await this.#options.sql.query<Row>(this.query, [hash]);
+    const row = rows[0];
+    if (row === undefined) return { refused: this.unknownReason };
+    const ids = this.identify(row, hash);
+    if (row.revoked_at !== null) return { refused: 'revoked', ...ids };
+    if (row.status !== 'active') return { refused: 'owner_disabled', ...ids };
+    return { principal: Object.freeze(this.principalOf(row, hash)), ...ids };
+  }
+
   async #resolve(value: string, now: number): Promise<Principal> {
     const generation = this.#generation;
     const hash = sha256Base64url(value);
     let result: LookupResult;
     try {
-      result = await this.lookup(hash);
+      result = await this.#lookup(hash);
     } catch (err) {
       throw new AuthnError('store_unavailable', { cause: err });
     }
@@ -95,14 +122,7 @@ export abstract class StoredCredentialAuthenticator implements Authenticator {
   }
 }
 
-/** A `users` row's fields that shape a principal. */
-export interface OwnerRow {
-  roles: string[] | null;
-  plan: string | null;
-  tenant: string | null;
-  status: string;
-}
-
-export function ownerFields(row: OwnerRow): Pick<Principal, 'roles' | 'plan' | 'tenant'> {
+/** The owner's roles, plan and tenant as a principal carries them. */
+export function ownerFields(row: StoredRow): Pick<Principal, 'roles' | 'plan' | 'tenant'> {
   return { roles: Object.freeze([...(row.roles ?? [])]), plan: row.plan ?? undefined, tenant: row.tenant ?? undefined };
 }

@@ -35,3 +35,9 @@ export async function assertRefused(res: Response, logs: LogCapture, expected: R
     `the log has reason ${expected.reason} for ${requestId}: ${JSON.stringify(logs.find({ reqId: requestId }))}`,
   );
 }
+
+/** The (unverified) claims of a passport, e.g. the x-passport an upstream received. */
+export function passportClaims(passport: string | undefined): Record<string, unknown> {
+  assert.ok(passport, 'a passport');
+  return JSON.parse(Buffer.from(passport.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+}
