@@ -19,7 +19,7 @@ import {
   summaryTable,
   verdictTable,
 } from './lib/stats.ts';
-import { TARGET_NAMES } from './lib/targets.ts';
+import { DEFAULT_TARGETS, TARGET_NAMES } from './lib/targets.ts';
 import { AUDIENCE, ISSUER, makeToken, TOKEN_KINDS } from './lib/tokens.ts';
 import { durationMs, parseAutocannon, parseWrk, wrkArgs } from './lib/wrk.ts';
 
@@ -185,10 +185,26 @@ describe('summary maths', () => {
 });
 
 describe('command line', () => {
-  test('defaults: every target, direct first, 64 conns, 10 s', () => {
-    const o = parseBenchArgs([], TARGET_NAMES);
+  test('defaults: every target but the extras, direct first, 64 conns, 10 s', () => {
+    const o = parseBenchArgs([], TARGET_NAMES, DEFAULT_TARGETS);
     assert.equal(o.targets[0], 'direct');
-    assert.deepEqual(new Set(o.targets), new Set(TARGET_NAMES));
+    assert.deepEqual(new Set(o.targets), new Set(DEFAULT_TARGETS));
+    for (const required of [
+      'nginx-proxy',
+      'node-http-proxy',
+      'fastify-stack',
+      'fast-gateway',
+      'haproxy-jwt',
+      'edgepass',
+    ]) {
+      assert.ok(o.targets.includes(required), required);
+    }
+    assert.ok(!o.targets.includes('undici-request-proxy'), 'extras only with --only');
+    assert.ok(
+      parseBenchArgs(['--only', 'undici-request-proxy'], TARGET_NAMES, DEFAULT_TARGETS).targets.includes(
+        'undici-request-proxy',
+      ),
+    );
     assert.deepEqual([o.conns, o.secs, o.warmup, o.rounds, o.tokens, o.alg], [64, 10, 2, 1, 1, 'RS256']);
   });
 

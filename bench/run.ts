@@ -14,6 +14,7 @@ import { freePort, hasCommand, machineTicks, processTreeTicks, ticksPerSecond, w
 import { designVerdicts, type RunRow, type RunStatus, summarize, summaryTable, verdictTable } from './lib/stats.ts';
 import {
   type BenchContext,
+  DEFAULT_TARGETS,
   type StartedTarget,
   startNginx,
   TARGET_NAMES,
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let options: BenchOptions;
   try {
-    options = parseBenchArgs(argv, TARGET_NAMES);
+    options = parseBenchArgs(argv, TARGET_NAMES, DEFAULT_TARGETS);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);

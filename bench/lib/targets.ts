@@ -38,6 +38,8 @@ export interface TargetDefinition {
   unavailable(ctx: { peersInstalled: boolean }): string | undefined;
   /** Peer packages from bench/peers are needed. */
   peers?: boolean;
+  /** Only run when named in --only (measurements behind a design choice, not part of the comparison). */
+  extra?: boolean;
   readyTimeoutMs?: number;
   start(ctx: BenchContext, port: number, adminPort: number): StartedTarget;
 }
@@ -135,6 +137,12 @@ export const TARGETS: readonly TargetDefinition[] = [
     'servers/edgepass-proxy.ts',
   ),
   nodeTarget(
+    'undici-request-proxy',
+    'node:http + undici Pool.request + pipe, no auth (extra: the proxy API not chosen)',
+    'servers/undici-request-proxy.ts',
+    { extra: true },
+  ),
+  nodeTarget(
     'fastify-stack',
     'fastify + @fastify/jwt (fast-jwt) + get-jwks + @fastify/http-proxy (typical Node stack)',
     'peers/fastify-stack.mjs',
@@ -185,3 +193,5 @@ export const TARGETS: readonly TargetDefinition[] = [
 ];
 
 export const TARGET_NAMES = TARGETS.map((t) => t.name);
+/** What runs without --only. */
+export const DEFAULT_TARGETS = TARGETS.filter((t) => !t.extra).map((t) => t.name);
