@@ -17,6 +17,7 @@ new AggregatorRegistry();
 AggregatorRegistry.setRegistries([gateway.metrics.registry]);
 
 const send = (message: ClusterMessage) => process.send?.(message);
+const drain = () => void gateway.close().then(() => process.exit(0));
 process.on('message', (message: unknown) => {
   if (!isClusterMessage(message)) return;
   if (message.edgepass === 'status?') {
@@ -24,9 +25,11 @@ process.on('message', (message: unknown) => {
   } else if (message.edgepass === 'reload') {
     void gateway.reload();
   } else if (message.edgepass === 'shutdown') {
-    void gateway.close().then(() => process.exit(0));
+    drain();
   }
 });
-// the primary handles signals; a worker must not die on the terminal's SIGINT before draining
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});
+// Signals sent to the whole process group (a terminal's Ctrl-C, systemd's control-group kill) reach the
+// workers too: they drain like on the primary's request instead of dying mid-request.
+process.on('SIGTERM', drain);
+process.on('SIGINT', drain);
+process.on('SIGHUP', () => {}); // the primary forwards reloads
