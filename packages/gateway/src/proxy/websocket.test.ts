@@ -122,8 +122,8 @@ describe('upgrade', () => {
     assert.match(String(refused.headers['x-request-id']), /^ws-\d+$/);
     const problem = JSON.parse(refused.body) as Record<string, unknown>;
     assert.deepEqual(
-      { status: problem.status, code: problem.code, instance: problem.instance },
-      { status: 502, code: 'UPSTREAM_CONNECT_FAILED', instance: refused.headers['x-request-id'] },
+      { status: problem.status, code: problem.code, instance: problem.instance, title: problem.title },
+      { status: 502, code: 'UPSTREAM_CONNECT_FAILED', instance: refused.headers['x-request-id'], title: 'Bad Gateway' },
     );
     assert.equal(gw.upstream.targets()[0].healthy, false);
     const again = await refusedStatus(client(gw.url));

@@ -1,11 +1,12 @@
 // WebSocket (and any other HTTP/1.1 Upgrade) proxying: the already-authenticated upgrade request is sent to a
 // target over a fresh TCP/TLS connection; on 101 the response head is relayed and both sockets are piped;
 // a non-101 answer (the upstream refusing the upgrade) is relayed as is and the connection closed; a failure
-// before any answer becomes an HTTP error written on the client socket.
+// before any answer becomes the gateway's problem+json response written on the client socket.
 import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type SecureContext, connect as tlsConnect } from 'node:tls';
+import { sendProblemOnSocket } from '../problem.ts';
 import { Attempt } from './balancer.ts';
 import { ProxyError, type ProxyErrorCode } from './errors.ts';
 import type { ForwardContext, ForwardOptions } from './forward.ts';
@@ -33,32 +34,6 @@ function responseHead(status: number, message: string, rawHeaders: readonly stri
   let head = `HTTP/1.1 ${status} ${message}\r\n`;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
   return `${head}\r\n`;
-}
-
-/** An HTTP error on a raw client socket (problem+json, connection closed). */
-export function writeSocketError(socket: Duplex, error: ProxyError, requestId: string): void {
-  if (socket.writable) {
-    const body = JSON.stringify({
-      type: 'about:blank',
-      title: error.title,
-      status: error.status,
-      code: error.code,
-      instance: requestId,
-    });
-    const head = responseHead(error.status, error.title, [
-      'content-type',
-      'application/problem+json',
-      'content-length',
-      String(Buffer.byteLength(body)),
-      'x-request-id',
-      requestId,
-      'connection',
-      'close',
-    ]);
-    socket.end(head + body, () => socket.destroy());
-  } else {
-    socket.destroy();
-  }
 }
 
 class UpgradeAttempt extends Attempt<Target> {
@@ -220,7 +195,7 @@ class UpgradeAttempt extends Attempt<Target> {
       return;
     }
     this.#done = true;
-    writeSocketError(this.#socket, failure, this.#options.requestId);
+    sendProblemOnSocket(this.#socket, failure.code, this.#options.requestId);
   }
 
   #clientGone(): void {
@@ -243,7 +218,7 @@ export function proxyUpgrade(
 ): void {
   const target = ctx.closed ? undefined : ctx.balancer.pick();
   if (target === undefined) {
-    writeSocketError(socket, new ProxyError('UPSTREAM_UNAVAILABLE', ctx.name), options.requestId);
+    sendProblemOnSocket(socket, 'UPSTREAM_UNAVAILABLE', options.requestId);
     return;
   }
   new UpgradeAttempt(ctx, req, socket, head, options, target).start();
