@@ -99,9 +99,9 @@ const listenSchema = z.strictObject({
 const issuerSchema = z
   .strictObject({
     id: name,
-    issuer: z.string().min(1, { error: 'must not be empty' }),
-    jwksUri: httpUrl.optional(),
-    discovery: z.boolean().default(false),
+    issuer: z.string().min(1, { error: 'must not be empty' }).describe("exactly the tokens' iss"),
+    jwksUri: httpUrl.optional().describe('the JWKS URL (or discovery: true)'),
+    discovery: z.boolean().default(false).describe('read jwks_uri from <issuer>/.well-known/openid-configuration'),
     audiences: z.array(nonEmpty).min(1, { error: 'list at least one audience' }),
     algorithms: z
       .array(
@@ -110,9 +110,10 @@ const issuerSchema = z
             `${JSON.stringify(issue.input)} is not allowed: issuers verify with asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(', ')})`,
         }),
       )
-      .min(1, { error: 'list at least one algorithm (there is no default)' }),
-    clockSkew: duration({ max: 300_000 }).default(30_000),
-    requireTyp: nonEmpty.optional(),
+      .min(1, { error: 'list at least one algorithm (there is no default)' })
+      .describe('allowed token algorithms (asymmetric only, no default)'),
+    clockSkew: duration({ max: 300_000 }).default(30_000).describe('tolerance on exp/nbf (default 30s, max 5m)'),
+    requireTyp: nonEmpty.optional().describe('required typ header, e.g. at+jwt'),
     /** Minimum time between two JWKS fetches triggered by an unknown kid. */
     cooldown: duration({ min: 1000, max: 3_600_000 }).default(30_000),
     /** Periodic JWKS refresh. */
@@ -168,7 +169,7 @@ const rateLimitSchema = z.strictObject({
     error: 'must be a whole number of seconds',
   }),
   by: z.enum(['principal', 'api_key', 'ip']).default('principal'),
-  onStoreDown: z.enum(['open', 'closed']).default('closed'),
+  onStoreDown: z.enum(['open', 'closed']).default('closed').describe('Redis down: open allows, closed answers 503'),
 });
 
 const quotaLimit = z.union([integer(0, Number.MAX_SAFE_INTEGER), z.literal('unlimited')], {
@@ -176,8 +177,8 @@ const quotaLimit = z.union([integer(0, Number.MAX_SAFE_INTEGER), z.literal('unli
 });
 
 const quotaSchema = z.strictObject({
-  window: z.enum(['hour', 'day', 'month']),
-  plans: z.record(nonEmpty, quotaLimit),
+  window: z.enum(['hour', 'day', 'month']).describe('UTC calendar window'),
+  plans: z.record(nonEmpty, quotaLimit).describe('requests per window by plan name'),
   /** For principals whose plan is not listed (and anonymous callers). */
   default: quotaLimit.default(0),
   onStoreDown: z.enum(['open', 'closed']).default('closed'),
@@ -192,16 +193,24 @@ const routeSchema = z
         .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { error: 'expected a host name' })
         .transform((h) => h.toLowerCase())
         .optional(),
-      pathPrefix: z.string().regex(/^\/[^\s?#]*$/, { error: 'expected a path starting with "/"' }),
+      pathPrefix: z
+        .string()
+        .regex(/^\/[^\s?#]*$/, { error: 'expected a path starting with "/"' })
+        .describe('matches whole path segments'),
       methods: z.array(z.enum(HTTP_METHODS)).min(1).optional(),
     }),
     /** The passport audience: the name of the service behind this route. */
-    service: name,
+    service: name.describe('the passport aud: the service behind this route'),
     upstream: z.strictObject({
-      targets: z.array(httpUrl).min(1, { error: 'list at least one target' }),
-      timeout: duration({ min: 1, max: 3_600_000 }).default(30_000),
+      targets: z
+        .array(httpUrl)
+        .min(1, { error: 'list at least one target' })
+        .describe('round robin over healthy targets'),
+      timeout: duration({ min: 1, max: 3_600_000 })
+        .default(30_000)
+        .describe('no response headers within this → 504; also the longest silence in a stream'),
       connectTimeout: duration({ min: 1, max: 60_000 }).default(5000),
-      stripPrefix: z.boolean().default(false),
+      stripPrefix: z.boolean().default(false).describe('send the path without pathPrefix'),
       connections: integer(1, 10_000).optional(),
       passiveHealth: z
         .strictObject({
@@ -212,6 +221,7 @@ const routeSchema = z
     }),
     accept: z
       .array(z.enum(CREDENTIAL_KINDS))
+      .describe('credential kinds this route accepts')
       .min(1, { error: 'list at least one credential kind' })
       .refine((list) => new Set(list).size === list.length, { error: 'lists a credential kind twice' }),
     require: z
@@ -238,18 +248,22 @@ export const configSchema = z
   .strictObject({
     gateway: z.strictObject({
       /** Passport `iss`; the same on every instance of one deployment. */
-      id: nonEmpty,
+      id: nonEmpty.describe('the passport iss; the same on every instance of one deployment'),
       workers: z
         .union([integer(1, 1024), z.literal('auto')], { error: 'expected a number of workers or "auto"' })
-        .default(1),
+        .default(1)
+        .describe('1, a number, or auto (one process per core)'),
       /** How long a graceful shutdown waits for in-flight requests. */
       shutdownGrace: duration({ max: 600_000 }).default(10_000),
     }),
     listen: listenSchema.prefault({}),
     passport: z
       .strictObject({
-        alg: z.enum(['EdDSA', 'HS256']).default('EdDSA'),
-        ttl: duration({ min: 5000, max: 3_600_000 }).default(60_000),
+        alg: z
+          .enum(['EdDSA', 'HS256'])
+          .default('EdDSA')
+          .describe('EdDSA (keys in the store) or HS256 (secret from EDGEPASS_PASSPORT_SECRET)'),
+        ttl: duration({ min: 5000, max: 3_600_000 }).default(60_000).describe('passport lifetime'),
         /** `scope` claim of passports minted for browser sessions (sessions carry no scope of their own). */
         sessionScope: z.string().default(''),
       })
@@ -260,7 +274,7 @@ export const configSchema = z
     logging: z
       .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-        access: z.boolean().default(true),
+        access: z.boolean().default(true).describe('one log line per request'),
       })
       .prefault({}),
   })
