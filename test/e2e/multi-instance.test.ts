@@ -52,8 +52,8 @@ const webClient = (() => {
 async function startGatewayProcess(n: number): Promise<Gateway> {
   const child = new CliProcess(`gateway ${n}`, ['gateway', '--config', GATEWAY_CONFIG], {
     ...sharedEnv,
-    EDGEPASS_PUBLIC_HOST: '127.0.0.1',
-    EDGEPASS_PUBLIC_PORT: '0',
+    EDGEPASS_GATEWAY_HOST: '127.0.0.1',
+    EDGEPASS_GATEWAY_PORT: '0',
     EDGEPASS_ADMIN_PORT: '0',
     EDGEPASS_AUTH_ISSUER: issuer,
     VOCABULARY_SERVICE_URL: upstream.url,
