@@ -2,22 +2,10 @@
 // as one readable line per record instead of JSON: `12:00:00.000 INFO  gateway     request  status=200 …`.
 // Redaction is a safety net; no component logs credentials in the first place.
 import { type Logger, pino } from 'pino';
+import { REDACT_PATHS as AUTH_REDACT_PATHS } from '../../../auth/src/logger.ts';
 
-const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.client_secret',
-  '*.refresh_token',
-  '*.access_token',
-  '*.id_token',
-  '*.code_verifier',
-  '*.token',
-  '*.secret',
-  '*.key',
-];
+/** The auth service's list (credentials in request objects and in nested fields), plus `key` fields. */
+const REDACT_PATHS = [...AUTH_REDACT_PATHS, '*.key'];
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 /** Fields every record has, or that are shown in the line's prefix. */

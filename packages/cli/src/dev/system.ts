@@ -34,6 +34,11 @@ export interface RunningDevSystem {
   close(): Promise<void>;
 }
 
+interface Closable {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 const READY_TIMEOUT_MS = 15_000;
 const LOOPBACK = '127.0.0.1';
 
@@ -117,26 +122,20 @@ export async function startDevSystem(
     stops.push(() => auth.close());
     authIssuer = auth.url;
 
-    const vocabularyPassport = deferredVerifier();
-    const userPassport = deferredVerifier();
-    const vocabulary = await listening('vocabulary', () =>
-      startVocabularyService({
-        host: LOOPBACK,
-        port: ports.vocabulary,
-        passport: vocabularyPassport,
-        logger: logger.child({ component: 'vocabulary' }),
-      }),
-    );
-    stops.push(() => vocabulary.close());
-    const users = await listening('users', () =>
-      startUserService({
-        host: LOOPBACK,
-        port: ports.users,
-        passport: userPassport,
-        logger: logger.child({ component: 'users' }),
-      }),
-    );
-    stops.push(() => users.close());
+    // each example service on loopback, verifying passports with the gateway's JWKS once the gateway is up
+    const service = async (
+      component: 'vocabulary' | 'users',
+      start: (o: { host: string; port: number; passport: PassportVerifier; logger: Logger }) => Promise<Closable>,
+    ) => {
+      const passport = deferredVerifier();
+      const running = await listening(component, () =>
+        start({ host: LOOPBACK, port: ports[component], passport, logger: logger.child({ component }) }),
+      );
+      stops.push(() => running.close());
+      return { url: running.url, passport };
+    };
+    const vocabulary = await service('vocabulary', startVocabularyService);
+    const users = await service('users', startUserService);
 
     const gateway = await startGateway({
       config: devGatewayConfig({
@@ -160,10 +159,10 @@ export async function startDevSystem(
     gatewayUrl = gateway.publicUrl;
     const admin = gateway.adminUrl ?? baseUrl(LOOPBACK, ports.admin);
     const jwksUrl = `${admin}${PASSPORT_JWKS_PATH}`;
-    vocabularyPassport.resolve(
+    vocabulary.passport.resolve(
       createPassportVerifier({ issuer: DEV_GATEWAY_ID, audience: VOCABULARY_SERVICE, jwksUrl }),
     );
-    userPassport.resolve(createPassportVerifier({ issuer: DEV_GATEWAY_ID, audience: USER_SERVICE, jwksUrl }));
+    users.passport.resolve(createPassportVerifier({ issuer: DEV_GATEWAY_ID, audience: USER_SERVICE, jwksUrl }));
     await waitUntil(gateway.ready, READY_TIMEOUT_MS, 'the gateway did not become ready (auth service keys)');
 
     return {
