@@ -147,6 +147,8 @@ describe('SigningKeyStore on PGlite', () => {
     assert.deepEqual(kids(jwks), [passport.kid]);
     assert.equal(kids(await keys.publicJwks('access_token')).includes(passport.kid), false);
     assert.ok(await verifies(await sign(keys, 'passport'), jwks));
+    const all = await keys.list();
+    assert.deepEqual([...new Set(all.map((k) => k.use))].sort(), ['access_token', 'passport']);
   });
 
   test('RS256 can be staged in place of a staged ES256 key; an unsupported alg is refused', async () => {
