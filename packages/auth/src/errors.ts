@@ -5,13 +5,10 @@
 export const AUTH_ERRORS = {
   AUTH_BAD_REQUEST: { status: 400, title: 'The request is not valid.' },
   AUTH_INVALID_TOKEN: { status: 401, title: 'The access token is not valid.' },
-  AUTH_FORBIDDEN: { status: 403, title: 'The request is not allowed.' },
   AUTH_CSRF_FAILED: { status: 403, title: 'The form has expired. Reload the page and try again.' },
   AUTH_NOT_FOUND: { status: 404, title: 'Not found.' },
   AUTH_LOGIN_FAILED: { status: 401, title: 'Invalid email or password.' },
   AUTH_THROTTLED: { status: 429, title: 'Too many attempts. Try again later.' },
-  AUTH_SIGNUP_INVALID: { status: 400, title: 'Check the highlighted fields.' },
-  AUTH_SIGNUP_REJECTED: { status: 400, title: 'An account could not be created with these details.' },
   AUTH_INTERACTION_EXPIRED: {
     status: 400,
     title: 'The sign-in request has expired. Start again from the application.',

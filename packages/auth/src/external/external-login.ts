@@ -65,6 +65,15 @@ export class ExternalProviders {
   }
 }
 
+/** The profile claims edgepass uses from userinfo (never sub/iss/aud: those stay the ID token's). */
+function pickProfile(info: oidc.UserInfoResponse): Partial<oidc.IDToken> {
+  return {
+    ...(typeof info.email === 'string' ? { email: info.email } : {}),
+    ...(typeof info.email_verified === 'boolean' ? { email_verified: info.email_verified } : {}),
+    ...(typeof info.name === 'string' ? { name: info.name } : {}),
+  };
+}
+
 async function resolveAccount(rt: AuthRuntime, provider: string, claims: oidc.IDToken): Promise<User> {
   const subject = claims.sub;
   const linked = await rt.accounts.findByExternalIdentity(provider, subject);
@@ -147,6 +156,11 @@ export function registerExternalLoginRoutes(app: FastifyInstance, rt: AuthRuntim
         idTokenExpected: true,
       });
       claims = tokens.claims();
+      // Providers that issue an access token usually put email/name in userinfo, not in the ID token.
+      if (claims && typeof claims.email !== 'string' && tokens.access_token) {
+        const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+        claims = { ...claims, ...pickProfile(info) };
+      }
     } catch (cause) {
       throw failed('external_code_exchange_failed', cause);
     }

@@ -46,6 +46,8 @@ export interface TestAuthOptions {
   config?: Partial<AuthConfigInput>;
   /** Start a second instance on the same PostgreSQL database, Redis prefix, master key and issuer. */
   shareWith?: TestAuth;
+  /** Extra environment for secrets named in the config. */
+  env?: Record<string, string>;
 }
 
 export function testClients(): AuthConfigInput['clients'] {
@@ -76,7 +78,7 @@ export async function startTestAuth(options: TestAuthOptions = {}): Promise<Test
     m2m: randomBytes(24).toString('base64url'),
   };
   const masterKey = parent?.masterKey ?? new Uint8Array(randomBytes(32));
-  const env = { TEST_WEB_SECRET: secrets.web, TEST_M2M_SECRET: secrets.m2m };
+  const env = { ...options.env, TEST_WEB_SECRET: secrets.web, TEST_M2M_SECRET: secrets.m2m };
   const config = parseAuthConfig({
     issuer: parent?.issuer ?? 'http://127.0.0.1:0',
     port: 0,

@@ -1,6 +1,6 @@
 // `edgepass clients ...`: OAuth clients in oauth_clients on the store named by the environment. The client
 // secret is generated (256 bits), printed once and stored only as its SHA-256.
-import { type ClientRecord, Clients, type GrantType } from '@edgepass/auth';
+import { AuthError, type ClientRecord, Clients, type GrantType } from '@edgepass/auth';
 import { args, type CommandIo, defineCommand, exactlyOne, iso, table, UsageError } from '@edgepass/auth/admin';
 import type { Command } from '../cli.ts';
 
@@ -105,7 +105,10 @@ export function createClientsCommand(io: CommandIo = {}): Command {
       async delete(argv, ctx) {
         const clientId = exactlyOne(args(argv, {}).positionals, 'client_id');
         const deleted = await ctx.withStore((store) => new Clients({ store }).delete(clientId));
-        if (!deleted) throw new Error(`no client ${clientId} in the database (static clients live in the config file)`);
+        if (!deleted)
+          throw new AuthError('AUTH_CLIENT_NOT_FOUND', {
+            reason: 'not in the database (static clients live in the config file)',
+          });
         ctx.out(`deleted ${clientId}`);
       },
     },

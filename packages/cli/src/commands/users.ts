@@ -2,7 +2,7 @@
 // REDIS_URL); the auth service need not be running. Role/plan/status changes publish `user.changed`.
 
 import { randomBytes } from 'node:crypto';
-import { Accounts, type User } from '@edgepass/auth';
+import { Accounts, AuthError, type User } from '@edgepass/auth';
 import {
   args,
   type CommandContext,
@@ -44,7 +44,7 @@ function plansFrom(ctx: CommandContext, configFile: string | undefined): string[
 
 async function userRef(accounts: Accounts, ref: string): Promise<User> {
   const user = await accounts.findByIdOrEmail(ref);
-  if (!user) throw new Error(`no user ${ref}`);
+  if (!user) throw new AuthError('AUTH_USER_NOT_FOUND', { reason: `no user ${ref}` });
   return user;
 }
 
