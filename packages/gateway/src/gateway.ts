@@ -101,8 +101,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw new TypeError('startGateway needs config or configPath');
   };
   const initial = await readConfig();
-  const logger =
-    options.logger ?? pino({ level: initial.logging.level, base: { pid: process.pid, gateway: initial.gateway.id } });
+  // asynchronous stdout writes: the access log must not cost a write(2) per request (flushed on close)
+  const ownLogger =
+    options.logger === undefined
+      ? pino(
+          { level: initial.logging.level, base: { pid: process.pid, gateway: initial.gateway.id } },
+          pino.destination({ dest: 1, sync: false }),
+        )
+      : undefined;
+  const logger = options.logger ?? (ownLogger as Logger);
   const now = options.now ?? Date.now;
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await openStore(storeOptionsFromEnv(env)));
@@ -305,7 +312,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       closing = true;
       closedPromise ??= reloading
         .then(closeAll)
-        .then(() => logger.info('gateway closed'))
+        .then(() => {
+          logger.info('gateway closed');
+          ownLogger?.flush();
+        })
         .finally(markClosed);
       return closedPromise;
     };
