@@ -4,7 +4,7 @@
 // Ctrl-C exits 0; a second run on the same data directory shows (and honours) the same credentials; a busy
 // port fails at once with the port and the flag to change it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ interface Banner {
   premiumPassword: string;
   demoKey: string;
   workerKey: string;
+  workerKeyId: string;
   commands: PrintedCommand[];
 }
 
@@ -61,6 +62,7 @@ function parseBanner(text: string): Banner {
     premiumPassword: field(text, /^ {2}premium user +\S+ +password: (\S+)/m, 'the premium password'),
     demoKey: field(text, /^ {2}demo API key +(ep_\S+)/m, 'the demo API key'),
     workerKey: field(text, /^ {2}worker API key +(ep_\S+)/m, 'the worker API key'),
+    workerKeyId: field(text, /^ {2}worker API key +\S+ +\((key_[\w-]+),/m, 'the worker API key id'),
     commands,
   };
 }
@@ -262,18 +264,31 @@ describe('edgepass dev: first run', () => {
     assert.equal(down, 'down');
   });
 
-  describe('second run on the same data directory', () => {
+  describe('second run on the same data directory, after the worker key was revoked', () => {
     let second: Banner;
 
     before(async () => {
+      // revoked with the CLI on the embedded store while dev is stopped: the next run must replace it
+      const revoke = new CliProcess('edgepass api-keys revoke', ['api-keys', 'revoke', banner.workerKeyId], {
+        ...cleanEnv(),
+        EDGEPASS_DATA_DIR: dataDir,
+      });
+      processes.push(revoke);
+      assert.equal(await revoke.exited, 0, revoke.stderr);
       ({ banner: second } = await startDev(await devArgs()));
     });
 
-    test('shows the same demo user, password and keys', () => {
+    test('shows the same demo user, password and demo key; a new worker key replaces the revoked one', async () => {
       assert.equal(second.demoPassword, banner.demoPassword);
       assert.equal(second.premiumPassword, banner.premiumPassword);
       assert.equal(second.demoKey, banner.demoKey);
-      assert.equal(second.workerKey, banner.workerKey);
+      assert.notEqual(second.workerKey, banner.workerKey);
+      const saved = JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8')) as {
+        signupWorkerKey: { key: string };
+      };
+      assert.equal(saved.signupWorkerKey.key, second.workerKey);
+      const withOld = await fetch(`${second.gateway}/signups/sgn_x`, { headers: { 'x-api-key': banner.workerKey } });
+      assert.equal(withOld.status, 401);
     });
 
     test('the printed commands work again (replayed with fetch; quota counters started afresh)', async () => {

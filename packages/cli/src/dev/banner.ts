@@ -9,7 +9,7 @@ export const READY_LINE = 'edgepass dev is ready. Ctrl-C stops everything.';
 
 export function formatBanner(system: RunningDevSystem, dataDir: string, startedInMs: number): string {
   const { urls, credentials: c, storage } = system;
-  const commands = demoCommands(urls.gateway, c.demoApiKey.key);
+  const commands = demoCommands(urls.gateway, c.demoApiKey.key, storage.fast);
   const lines = [
     '',
     `edgepass dev: everything is up (${(startedInMs / 1000).toFixed(1)} s; SQL: ${storage.sql}, fast state: ${storage.fast})`,
