@@ -161,7 +161,7 @@ export class AccessTokenAuthenticator implements Authenticator {
     const kid = typeof header.kid === 'string' ? header.kid : undefined;
     let key = keys.find(kid, alg);
     if (key === undefined) {
-      if (keys.loaded && !keys.canRefetch()) throw new AuthnError('unknown_kid');
+      if (!keys.canRefetch()) throw new AuthnError(keys.loaded ? 'unknown_kid' : 'keys_unavailable');
       await keys.refresh(keys.loaded ? 'unknown_kid' : 'retry');
       if (!keys.loaded) throw new AuthnError('keys_unavailable');
       key = keys.find(kid, alg);

@@ -80,9 +80,11 @@ export class IssuerKeys {
     return undefined;
   }
 
-  /** Whether an unknown kid may trigger a refetch now (cooldown since the last attempt). */
+  /** Whether a request may trigger a fetch now: the cooldown since the last attempt has passed (while no key
+   *  was ever loaded, the shorter retry interval). */
   canRefetch(): boolean {
-    return this.#deps.now() - this.#lastAttempt >= this.config.cooldown;
+    const interval = this.#loaded ? this.config.cooldown : Math.min(RETRY_WHEN_EMPTY_MS, this.config.cooldown);
+    return this.#deps.now() - this.#lastAttempt >= interval;
   }
 
   /** Fetches the JWKS now; concurrent callers share one fetch. Resolves true when keys were loaded. */
@@ -150,7 +152,6 @@ export class IssuerKeys {
     const response = await fetch(url, {
       signal: AbortSignal.timeout(this.config.fetchTimeout),
       headers: { accept: 'application/json' },
-      redirect: 'error',
     });
     if (!response.ok) {
       await response.body?.cancel();
