@@ -121,7 +121,7 @@ class AuthServiceImpl implements AuthService {
     this.accounts = new Accounts({ store, plans: config.plans });
     this.clients = new Clients({ store, config, env });
     this.sessions = new BrowserSessions({ store, ttlSec: config.ttl.sessionSec, ...(now ? { now } : {}) });
-    this.denylist = new TokenDenylist({ store });
+    this.denylist = new TokenDenylist({ fast: store.fast });
     const cookieSecure = cookiesSecure(config);
     const adapterFor = createAdapterFactory(
       { store, clients: this.clients, grantTtlSec: config.ttl.refreshTokenSec },

@@ -31,7 +31,6 @@ export const OIDC_ROUTES = {
   token: '/oauth/token',
   introspection: '/oauth/introspect',
   revocation: '/oauth/revoke',
-  userinfo: '/oauth/userinfo',
   pushed_authorization_request: '/oauth/par',
   end_session: '/oauth/end-session',
   jwks: '/.well-known/jwks.json',
@@ -112,7 +111,6 @@ export function buildProvider(deps: ProviderDeps): Provider {
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     enabledJWA: {
       idTokenSigningAlgValues: [keys.activeAlg],
-      userinfoSigningAlgValues: [keys.activeAlg],
       introspectionSigningAlgValues: [keys.activeAlg],
       authorizationSigningAlgValues: [keys.activeAlg],
       clientAuthSigningAlgValues: ASYMMETRIC_ALGS,
@@ -124,6 +122,11 @@ export function buildProvider(deps: ProviderDeps): Provider {
     scopes,
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     allowOmittingSingleRegisteredRedirectUri: false,
+    conformIdTokenClaims: false,
+    // Browsers may call the token/revocation/introspection endpoints cross-origin only for public clients,
+    // from the origin of one of their redirect URIs.
+    clientBasedCORS: (_ctx: unknown, origin: string, client: Client) =>
+      client.clientAuthMethod === 'none' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
     clockTolerance: 5,
     cookies: {
       names: OIDC_COOKIES,
@@ -152,7 +155,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
         },
       },
       rpInitiatedLogout: { enabled: false },
-      userinfo: { enabled: true },
+      // Access tokens are JWTs for the default resource, so the userinfo endpoint (which takes opaque tokens
+      // for itself) is off: the profile/email claims granted by scope go into the ID token instead.
+      userinfo: { enabled: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => resource,
@@ -251,13 +256,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       'oauth request refused',
     );
   };
-  for (const event of [
-    'grant.error',
-    'authorization.error',
-    'introspection.error',
-    'revocation.error',
-    'userinfo.error',
-  ]) {
+  for (const event of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error']) {
     provider.on(event, logError(event));
   }
   provider.on('server_error', (_ctx: unknown, err: unknown) =>

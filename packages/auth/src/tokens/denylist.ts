@@ -2,7 +2,7 @@
 // expires: key deniedJtiKey(jti) in the shared KV (TTL = remaining lifetime) plus a `token.revoked` event so
 // every gateway drops it from its caches at once. To find the live tokens of a grant at logout, every
 // issued jti is recorded per grant (KvIndex, member TTL = token lifetime).
-import { deniedJtiKey, EVENTS_CHANNEL, encodeEvent, type Store } from '@edgepass/store';
+import { deniedJtiKey, EVENTS_CHANNEL, encodeEvent, type FastState } from '@edgepass/store';
 import { KvIndex } from '../kv-index.ts';
 
 export interface IssuedToken {
@@ -12,14 +12,14 @@ export interface IssuedToken {
 }
 
 export class TokenDenylist {
-  readonly #store: Store;
+  readonly #fast: FastState;
   readonly #now: () => Date;
   readonly #issued: KvIndex;
 
-  constructor(options: { store: Store; now?: () => Date }) {
-    this.#store = options.store;
+  constructor(options: { fast: FastState; now?: () => Date }) {
+    this.#fast = options.fast;
     this.#now = options.now ?? (() => new Date());
-    this.#issued = new KvIndex(options.store.fast.kv, 'issued:grant');
+    this.#issued = new KvIndex(options.fast.kv, 'issued:grant');
   }
 
   #nowSec(): number {
@@ -48,13 +48,13 @@ export class TokenDenylist {
   async deny(token: IssuedToken): Promise<boolean> {
     const ttlMs = (token.exp - this.#nowSec()) * 1000;
     if (ttlMs <= 0) return false;
-    await this.#store.fast.kv.set(deniedJtiKey(token.jti), String(token.exp), { ttlMs });
-    await this.#store.fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent({ type: 'token.revoked', ...token }));
+    await this.#fast.kv.set(deniedJtiKey(token.jti), String(token.exp), { ttlMs });
+    await this.#fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent({ type: 'token.revoked', ...token }));
     return true;
   }
 
   async isDenied(jti: string): Promise<boolean> {
-    return (await this.#store.fast.kv.get(deniedJtiKey(jti))) !== null;
+    return (await this.#fast.kv.get(deniedJtiKey(jti))) !== null;
   }
 
   /** Denies every live token recorded under the grants; returns how many were denied. */

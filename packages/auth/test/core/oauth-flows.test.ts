@@ -110,6 +110,15 @@ describe('authorization code + PKCE', () => {
     assert.equal(tokens.claims()?.sub, user?.id);
   });
 
+  test('email and profile claims are in the ID token (there is no userinfo endpoint)', async () => {
+    const flow = await loginThroughForm(web, 'alice@example.com', undefined, { scope: 'openid email profile' });
+    const tokens = await codeFlowTokens(web, flow);
+    const claims = tokens.claims();
+    assert.equal(claims?.email, 'alice@example.com');
+    assert.equal(claims?.email_verified, false);
+    assert.equal(web.serverMetadata().userinfo_endpoint, undefined);
+  });
+
   test('no ID token without openid', async () => {
     const flow = await loginThroughForm(web, 'alice@example.com', undefined, { scope: 'api_keys:manage' });
     const tokens = await oidc.authorizationCodeGrant(web, flow.callback, {
