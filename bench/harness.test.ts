@@ -10,6 +10,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { MAX_SECS, parseBenchArgs, UsageError } from './lib/args.ts';
 import { benchKeys } from './lib/keys.ts';
 import {
+  cpuRatio,
   designVerdicts,
   median,
   type RunRow,
@@ -156,6 +157,9 @@ describe('summary maths', () => {
     const verdicts = designVerdicts(ROWS, 'edgepass', 64);
     const byLabel = Object.fromEntries(verdicts.map((v) => [v.label, v]));
     assert.equal(byLabel['edgepass / node-http-proxy rps']?.verdict, 'PASS'); // 1.1 >= 0.9
+    // the fixture's CPU per request is 1e6/rps, so the CPU ratios equal the rps ratios here
+    const cpu = byLabel['edgepass / node-http-proxy cpu/req']?.value ?? 0;
+    assert.ok(Math.abs(cpu - 1.1) < 1e-9);
     assert.equal(byLabel['edgepass / fastify-stack rps']?.verdict, 'PASS'); // 2.75, 2.5, 2.88 → 2.75
     assert.equal(byLabel['edgepass / fast-gateway rps']?.verdict, 'MISS'); // 1.375, 1.25, 1.34 → 1.34 < 1.5
     assert.equal(byLabel['edgepass / haproxy-jwt rps']?.verdict, 'PASS'); // ~0.61
@@ -175,6 +179,18 @@ describe('summary maths', () => {
       verdictTable(designVerdicts(ROWS, 'edgepass', 64)),
       /edgepass \/ fast-gateway rps\s+1\.3\d+\s+>= 1\.5\s+MISS/,
     );
+  });
+
+  test("CPU-cost ratios: reference CPU per request over the subject's, within a round", () => {
+    const rows = [
+      row(1, 'node-http-proxy', 10_000, 10, { cpuUsPerReq: 50 }),
+      row(1, 'edgepass', 9_000, 10, { cpuUsPerReq: 40 }),
+      row(2, 'node-http-proxy', 5_000, 10, { cpuUsPerReq: 60 }),
+      row(2, 'edgepass', 6_000, 10, { cpuUsPerReq: 40 }),
+    ];
+    assert.equal(cpuRatio(rows, 'edgepass', 'node-http-proxy'), (50 / 40 + 60 / 40) / 2);
+    const unknown = rows.map((r) => ({ ...r, cpuUsPerReq: Number.NaN }));
+    assert.ok(Number.isNaN(cpuRatio(unknown, 'edgepass', 'node-http-proxy')));
   });
 
   test('a reference that never ran gives n/a, not a verdict', () => {

@@ -39,6 +39,19 @@ export function ratio(rows: readonly RunRow[], target: string, reference: string
   return median(pairedByRound(rows, target, reference).map(([t, r]) => t.rps / r.rps));
 }
 
+/**
+ * Median over rounds of (reference CPU per request / target CPU per request) within the same round: how many
+ * times more requests the target serves per core-second. Much less sensitive than rps to other load on the
+ * machine (a shared 2-core box: wrk, the upstream and everyone else compete with the target for CPU).
+ */
+export function cpuRatio(rows: readonly RunRow[], target: string, reference: string): number {
+  return median(
+    pairedByRound(rows, target, reference)
+      .filter(([t, r]) => t.cpuUsPerReq > 0 && r.cpuUsPerReq > 0)
+      .map(([t, r]) => r.cpuUsPerReq / t.cpuUsPerReq),
+  );
+}
+
 function pairedByRound(rows: readonly RunRow[], target: string, reference: string): Array<[RunRow, RunRow]> {
   const ok = (name: string) =>
     new Map(rows.filter((r) => r.target === name && r.status === 'ok').map((r) => [r.round, r]));
@@ -110,20 +123,26 @@ export const ADDED_P99_LIMIT_MS = 1;
 export const ADDED_P99_CONNS = 64;
 
 export function designVerdicts(rows: readonly RunRow[], subject: string, conns: number): Verdict[] {
-  const verdicts: Verdict[] = DESIGN_TARGETS.map(({ reference, min }) => {
-    const value = ratio(rows, subject, reference);
-    const label = `${subject} / ${reference} rps`;
-    if (!Number.isFinite(value)) {
-      return {
-        label,
-        value,
-        goal: `>= ${min}`,
-        verdict: 'n/a',
-        note: `no round with both ${subject} and ${reference} ok`,
-      };
+  const verdicts: Verdict[] = [];
+  for (const { reference, min } of DESIGN_TARGETS) {
+    for (const [metric, value] of [
+      ['rps', ratio(rows, subject, reference)],
+      ['cpu/req', cpuRatio(rows, subject, reference)],
+    ] as const) {
+      const label = `${subject} / ${reference} ${metric}`;
+      if (!Number.isFinite(value)) {
+        verdicts.push({
+          label,
+          value,
+          goal: `>= ${min}`,
+          verdict: 'n/a',
+          note: `no round with both ${subject} and ${reference} ok`,
+        });
+      } else {
+        verdicts.push({ label, value, goal: `>= ${min}`, verdict: value >= min ? 'PASS' : 'MISS' });
+      }
     }
-    return { label, value, goal: `>= ${min}`, verdict: value >= min ? 'PASS' : 'MISS' };
-  });
+  }
   const added = median(pairedByRound(rows, subject, 'direct').map(([t, d]) => t.p99Ms - d.p99Ms));
   const label = `${subject} p99 - direct p99 (ms)`;
   const goal = `< ${ADDED_P99_LIMIT_MS} at ${ADDED_P99_CONNS} conns`;
@@ -176,6 +195,7 @@ export function summaryTable(summaries: readonly TargetSummary[], references: re
   return formatTable(header, body);
 }
 
+/** rps rows compare throughput in the run; cpu/req rows compare CPU cost per request (reference / subject). */
 export function verdictTable(verdicts: readonly Verdict[]): string {
   return formatTable(
     ['design target', 'measured', 'goal', 'verdict'],
