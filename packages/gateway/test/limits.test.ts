@@ -3,12 +3,12 @@
 // fail-open / fail-closed policy when Redis goes down.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openStore, type Store } from '@edgepass/store';
+import { EVENTS_CHANNEL, encodeEvent, openStore, type Store } from '@edgepass/store';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/env.ts';
 import { type RunningServer, startRedis } from '../../../test/support/servers.ts';
 import type { GatewayConfigInput } from '../src/config/schema.ts';
 import { assertRefused } from './support/assertions.ts';
-import { startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
+import { eventually, startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
 import { TestIssuer } from './support/issuer.ts';
 import { TestUpstream } from './support/upstream.ts';
 
@@ -110,33 +110,53 @@ describe('rate limit (memory)', () => {
   });
 });
 
-describe('rate limit on Redis', () => {
-  test('two gateways on one Redis enforce one global limit', async () => {
+describe('two gateways on one Redis', () => {
+  const stores: Store[] = [];
+  const gateways: TestGateway[] = [];
+  before(async () => {
     const keyPrefix = uniquePrefix('gw');
-    const stores: Store[] = [];
-    const gateways: TestGateway[] = [];
-    try {
-      for (let i = 0; i < 2; i++) {
-        const store = await openStore({ dataDir: 'memory://', redisUrl: testRedisUrl(), keyPrefix });
-        stores.push(store);
-        gateways.push(await startTestGateway(limitedConfig(), { store, now }));
-      }
-      const statuses = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => fetch(gateways[i % 2]?.url('/limited/x') ?? '').then((r) => r.status)),
-      );
-      assert.equal(statuses.filter((s) => s === 200).length, 5, `statuses ${statuses.join(',')}`);
-      assert.equal(statuses.filter((s) => s === 429).length, 7);
-      for (const gw of gateways) {
-        const res = await fetch(gw.url('/limited/x'));
-        assert.equal(res.status, 429, 'both instances see the shared counter');
-        await res.body?.cancel();
-      }
-    } finally {
-      for (const gw of gateways) await gw.close();
-      for (const store of stores) await store.close();
+    for (let i = 0; i < 2; i++) {
+      const store = await openStore({ dataDir: 'memory://', redisUrl: testRedisUrl(), keyPrefix });
+      stores.push(store);
+      gateways.push(await startTestGateway(limitedConfig(), { store, now }));
+    }
+  });
+  after(async () => {
+    for (const gw of gateways) await gw.close();
+    for (const store of stores) await store.close();
+  });
+
+  test('enforce one global rate limit', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => fetch(gateways[i % 2]?.url('/limited/x') ?? '').then((r) => r.status)),
+    );
+    assert.equal(statuses.filter((s) => s === 200).length, 5, `statuses ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 7);
+    for (const gw of gateways) {
+      const res = await fetch(gw.url('/limited/x'));
+      assert.equal(res.status, 429, 'both instances see the shared counter');
+      await res.body?.cancel();
     }
   });
 
+  test('a revocation published on one reaches both within 1 s', async () => {
+    const token = await issuer.mint({ sub: 'usr_shared', plan: 'premium', jti: 'jti-shared-revocation' });
+    const call = (gw: TestGateway) =>
+      fetch(gw.url('/quota/x'), { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    for (const gw of gateways) assert.equal(await call(gw), 200, 'cached as valid on both');
+    const published = Date.now();
+    await stores[0]?.fast.pubsub.publish(
+      EVENTS_CHANNEL,
+      encodeEvent({ type: 'token.revoked', jti: 'jti-shared-revocation', exp: T0 / 1000 + 300 }),
+    );
+    for (const gw of gateways) {
+      await eventually(async () => (await call(gw)) === 401, 'the revoked token to be refused', 1000);
+    }
+    assert.ok(Date.now() - published < 2000);
+  });
+});
+
+describe('Redis down', () => {
   test('Redis down: onStoreDown open lets requests through, closed answers 503', async () => {
     let redis: RunningServer | undefined = await startRedis();
     const store = await openStore({ dataDir: 'memory://', redisUrl: redis.url, keyPrefix: uniquePrefix('down') });
