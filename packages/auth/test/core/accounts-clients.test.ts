@@ -3,7 +3,7 @@
 // client secrets stored only as SHA-256.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeEvent, type EdgeEvent, EVENTS_CHANNEL, type OpenedStore, openStore } from '@edgepass/store';
+import { type EdgeEvent, type OpenedStore, openStore } from '@edgepass/store';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
 import { Accounts } from '../../src/accounts/accounts.ts';
 import { Clients, type CreateClientInput, secretMatches } from '../../src/clients/clients.ts';
@@ -11,22 +11,19 @@ import { parseAuthConfig } from '../../src/config.ts';
 import { sha256b64url } from '../../src/crypto.ts';
 import { AuthError, type AuthErrorCode } from '../../src/errors.ts';
 import { BrowserSessions, hashSessionValue } from '../../src/sessions/browser-sessions.ts';
-import { eventually } from './harness.ts';
+import { collectEvents, eventually } from './harness.ts';
 
 let db: { url: string; drop(): Promise<void> };
 let store: OpenedStore;
 let accounts: Accounts;
-const seen: EdgeEvent[] = [];
+let seen: EdgeEvent[];
 let stop: () => Promise<void>;
 
 before(async () => {
   db = await createTestDatabase();
   store = await openStore({ databaseUrl: db.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('acct') });
   accounts = new Accounts({ store, plans: ['free', 'premium', 'team'] });
-  stop = await store.fast.pubsub.subscribe(EVENTS_CHANNEL, (m) => {
-    const e = decodeEvent(m);
-    if (e) seen.push(e);
-  });
+  ({ seen, stop } = await collectEvents(store.fast));
 });
 
 after(async () => {

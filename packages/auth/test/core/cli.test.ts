@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decodeEvent, type EdgeEvent, EVENTS_CHANNEL, type OpenedStore, openStore } from '@edgepass/store';
+import { type EdgeEvent, type OpenedStore, openStore } from '@edgepass/store';
 import * as oidc from 'openid-client';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
 import { helpText } from '../../../cli/src/cli.ts';
@@ -17,13 +17,13 @@ import { Accounts } from '../../src/accounts/accounts.ts';
 import type { CommandIo } from '../../src/admin/command-kit.ts';
 import type { AuthService } from '../../src/app.ts';
 import { sha256b64url } from '../../src/crypto.ts';
-import { eventually } from './harness.ts';
+import { collectEvents, eventually } from './harness.ts';
 
 let db: { url: string; drop(): Promise<void> };
 let store: OpenedStore;
 let env: NodeJS.ProcessEnv;
 let dir: string;
-const seen: EdgeEvent[] = [];
+let seen: EdgeEvent[];
 let stop: () => Promise<void>;
 
 before(async () => {
@@ -36,10 +36,7 @@ before(async () => {
     EDGEPASS_PLANS: 'free,premium,team',
   };
   store = await openStore({ databaseUrl: db.url, redisUrl: env.REDIS_URL, keyPrefix: env.EDGEPASS_REDIS_PREFIX });
-  stop = await store.fast.pubsub.subscribe(EVENTS_CHANNEL, (m) => {
-    const e = decodeEvent(m);
-    if (e) seen.push(e);
-  });
+  ({ seen, stop } = await collectEvents(store.fast));
   dir = mkdtempSync(join(tmpdir(), 'edgepass-cli-'));
 });
 

@@ -1,8 +1,17 @@
 // Test harness for the auth service core: a real service on 127.0.0.1:0 over a fresh PostgreSQL database
 // and the run's Redis (own key prefix) — or embedded PGlite + memory — with static clients, plus
 // openid-client configurations and a browser-like login flow over HTTP.
+
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type OpenedStore, openStore } from '@edgepass/store';
+import {
+  decodeEvent,
+  type EdgeEvent,
+  EVENTS_CHANNEL,
+  type FastState,
+  type OpenedStore,
+  openStore,
+} from '@edgepass/store';
 import * as oidc from 'openid-client';
 import { pino } from 'pino';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
@@ -190,4 +199,30 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error('condition not met before the deadline');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Rejects with the OAuth error `error` (a JSON error body, or a WWW-Authenticate challenge for 401s). */
+export async function expectOAuthError(promise: Promise<unknown>, error: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    if (err instanceof oidc.WWWAuthenticateChallengeError) {
+      assert.ok(
+        err.cause.some((c) => c.parameters.error === error),
+        `expected ${error} in the challenge`,
+      );
+      return true;
+    }
+    assert.ok(err instanceof oidc.ResponseBodyError, `expected an OAuth error response, got ${String(err)}`);
+    assert.equal(err.error, error);
+    return true;
+  });
+}
+
+/** Collects the edgepass events published on the store's pub/sub (as a gateway would receive them). */
+export async function collectEvents(fast: FastState): Promise<{ seen: EdgeEvent[]; stop: () => Promise<void> }> {
+  const seen: EdgeEvent[] = [];
+  const stop = await fast.pubsub.subscribe(EVENTS_CHANNEL, (message) => {
+    const event = decodeEvent(message);
+    if (event) seen.push(event);
+  });
+  return { seen, stop };
 }

@@ -3,7 +3,7 @@
 // published), and gateways see it through the store's pub/sub.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { decodeEvent, deniedJtiKey, type EdgeEvent, EVENTS_CHANNEL } from '@edgepass/store';
+import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { hashSessionValue } from '../../src/sessions/browser-sessions.ts';
@@ -11,6 +11,7 @@ import { Browser, formTo } from './browser.ts';
 import {
   clientConfig,
   codeFlowTokens,
+  collectEvents,
   createUser,
   eventually,
   loginThroughForm,
@@ -21,17 +22,14 @@ import {
 
 let t: TestAuth;
 let web: oidc.Configuration;
-const seen: EdgeEvent[] = [];
+let seen: EdgeEvent[];
 let stop: () => Promise<void>;
 
 before(async () => {
   t = await startTestAuth();
   web = await clientConfig(t, 'web', t.secrets.web);
   await createUser(t, 'judy@example.com');
-  stop = await t.store.fast.pubsub.subscribe(EVENTS_CHANNEL, (m) => {
-    const e = decodeEvent(m);
-    if (e) seen.push(e);
-  });
+  ({ seen, stop } = await collectEvents(t.store.fast));
 });
 
 after(async () => {

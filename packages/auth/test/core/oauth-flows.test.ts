@@ -10,6 +10,7 @@ import {
   clientConfig,
   codeFlowTokens,
   createUser,
+  expectOAuthError,
   loginThroughForm,
   openLogin,
   REDIRECT_URI,
@@ -33,22 +34,6 @@ async function verifyWithJose(token: string) {
     audience: 'edgepass-api',
     algorithms: ['ES256'],
     typ: 'at+jwt',
-  });
-}
-
-async function expectOAuthError(promise: Promise<unknown>, error: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    if (err instanceof oidc.WWWAuthenticateChallengeError) {
-      // 401 invalid_client comes with a WWW-Authenticate: Basic challenge
-      assert.ok(
-        err.cause.some((c) => c.parameters.error === error),
-        `expected ${error} in the challenge`,
-      );
-      return true;
-    }
-    assert.ok(err instanceof oidc.ResponseBodyError, `expected an OAuth error response, got ${String(err)}`);
-    assert.equal(err.error, error);
-    return true;
   });
 }
 

@@ -3,14 +3,16 @@
 // openid-client against real services on PostgreSQL + Redis.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeEvent, deniedJtiKey, type EdgeEvent, EVENTS_CHANNEL } from '@edgepass/store';
+import { deniedJtiKey } from '@edgepass/store';
 import { decodeJwt, importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import {
   clientConfig,
   codeFlowTokens,
+  collectEvents,
   createUser,
   eventually,
+  expectOAuthError,
   loginThroughForm,
   startTestAuth,
   type TestAuth,
@@ -20,14 +22,6 @@ let graced: TestAuth; // refreshGraceSec 10 (default)
 let second: TestAuth; // a second instance sharing graced's database, Redis prefix, master key and issuer
 let strict: TestAuth; // refreshGraceSec 0
 const EMAIL = 'bob@example.com';
-
-async function expectOAuthError(promise: Promise<unknown>, error: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof oidc.ResponseBodyError, `expected an OAuth error response, got ${String(err)}`);
-    assert.equal(err.error, error);
-    return true;
-  });
-}
 
 async function signIn(t: TestAuth) {
   const config = await clientConfig(t, 'web', t.secrets.web);
@@ -46,15 +40,6 @@ async function rawRefresh(base: string, t: TestAuth, refreshToken: string) {
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
-
-async function events(t: TestAuth): Promise<{ seen: EdgeEvent[]; stop: () => Promise<void> }> {
-  const seen: EdgeEvent[] = [];
-  const stop = await t.store.fast.pubsub.subscribe(EVENTS_CHANNEL, (message) => {
-    const event = decodeEvent(message);
-    if (event) seen.push(event);
-  });
-  return { seen, stop };
 }
 
 before(async () => {
@@ -181,7 +166,7 @@ describe('revocation and introspection', () => {
     const { jti, exp } = decodeJwt(tokens.access_token);
     const me = () => fetch(`${graced.issuer}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal((await me()).status, 200);
-    const listener = await events(second);
+    const listener = await collectEvents(second.store.fast);
     try {
       await oidc.tokenRevocation(config, tokens.access_token);
       const event = await eventually(() => listener.seen.find((e) => e.type === 'token.revoked' && e.jti === jti));
