@@ -82,6 +82,11 @@ export class PublicServer {
       return503OnClosing: false,
       forceCloseConnections: 'idle',
       requestTimeout: 0,
+      // a URL Fastify cannot decode: our problem+json (generic, with the request id), not Fastify's echo of it
+      frameworkErrors: (err, request, reply) => {
+        reply.hijack();
+        this.#refuse(reply.raw, request.id, new GatewayError('BAD_REQUEST', err.code ?? 'bad_url'), undefined);
+      },
       ...(deps.tls ? { https: deps.tls } : {}),
     }) as unknown as FastifyInstance;
     app.removeAllContentTypeParsers();

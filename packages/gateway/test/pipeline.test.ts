@@ -165,6 +165,13 @@ describe('routing', () => {
     assert.equal(other.status, 404);
   });
 
+  test('an undecodable URL → 400 problem+json with a request id (the URL is not echoed)', async () => {
+    const res = asResponse(await rawRequest(gw.gateway.publicUrl, '/public/%zz'));
+    const body = await res.clone().text();
+    assert.ok(!body.includes('%zz'));
+    await assertRefused(res, gw.logs, { status: 400, code: 'BAD_REQUEST', reason: 'FST_ERR_BAD_URL' });
+  });
+
   test('dot segments, also encoded, are refused before any routing', async () => {
     for (const path of [
       '/public/../api/admin/users',
