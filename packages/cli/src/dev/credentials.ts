@@ -24,6 +24,8 @@ export interface DevCredentials {
 }
 
 export const CREDENTIALS_FILE = 'dev-credentials.json';
+/** A throwaway in-memory database keeps no file either. */
+const MEMORY = 'memory://';
 
 export function credentialsPath(dataDir: string): string {
   return join(resolve(dataDir), CREDENTIALS_FILE);
@@ -43,6 +45,7 @@ function apiKey(v: unknown): DevApiKey | undefined {
 
 /** What the file holds; members that are missing or malformed are left out (they get re-created). */
 export function readDevCredentials(dataDir: string): Partial<DevCredentials> {
+  if (dataDir === MEMORY) return {};
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(credentialsPath(dataDir), 'utf8'));
@@ -65,6 +68,7 @@ export function readDevCredentials(dataDir: string): Partial<DevCredentials> {
 
 /** Writes the file atomically (temp file + rename), readable by its owner only. */
 export function writeDevCredentials(dataDir: string, credentials: DevCredentials): void {
+  if (dataDir === MEMORY) return;
   const file = credentialsPath(dataDir);
   mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
