@@ -63,10 +63,13 @@ describe('valid config', () => {
     }, TypeError);
   });
 
-  test('${VAR} and ${VAR:-default} are taken from the environment', () => {
-    const text = replaceIn('id: https://gateway.example', 'id: ${GATEWAY_ID}').replace(
+  /** `${NAME}` as written in YAML (not a template literal). */
+  const ref = (inner: string) => `$\{${inner}}`;
+
+  test('environment references and defaults are taken from the environment', () => {
+    const text = replaceIn('id: https://gateway.example', `id: ${ref('GATEWAY_ID')}`).replace(
       '"http://127.0.0.1:7001"',
-      '"http://${UPSTREAM_HOST:-127.0.0.1}:${UPSTREAM_PORT}"',
+      `"http://${ref('UPSTREAM_HOST:-127.0.0.1')}:${ref('UPSTREAM_PORT')}"`,
     );
     const config = parseConfigText(text, { env: { GATEWAY_ID: 'gw-from-env', UPSTREAM_PORT: '7009' } });
     assert.equal(config.gateway.id, 'gw-from-env');
