@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, fastify } from 'fastify';
 import type { Logger } from 'pino';
 import { ERRORS, GatewayError, type HttpErrorCode } from './errors.ts';
+import { rateLimitHeaders } from './limits/rate-limit.ts';
 import { type Admission, admit, type PipelineDeps } from './pipeline.ts';
 import { sendProblem, sendProblemOnSocket } from './problem.ts';
 import { buildUpstreamHeaders, type ForwardOptions, ProxyError } from './proxy/index.ts';
@@ -129,11 +130,9 @@ export class PublicServer {
       route = routeFor(runtime, method, url, req.headers.host);
       const admission = await admit(deps, runtime, route, req.headers, req.socket.remoteAddress ?? '');
       principal = admission.principal.ref;
-      const limit = admission.rateLimit;
-      if (limit !== undefined) {
-        res.setHeader('ratelimit-limit', limit.limit);
-        res.setHeader('ratelimit-remaining', Math.max(0, limit.remaining));
-        res.setHeader('ratelimit-reset', Math.max(0, Math.ceil(limit.resetMs / 1000)));
+      if (admission.rateLimit !== undefined) {
+        const headers = rateLimitHeaders(admission.rateLimit);
+        for (const name in headers) res.setHeader(name, headers[name] as string);
       }
       const result = await route.upstream.forward(req, res, forwardOptions(runtime, route, req, requestId, admission));
       status = result.status;

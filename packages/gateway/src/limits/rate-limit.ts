@@ -61,11 +61,6 @@ export function rateLimitKey(by: RouteRateLimit['by'], principal: Principal, ip:
   return principal.ref;
 }
 
-export interface LimitOutcome {
-  /** the most restrictive result, for the RateLimit-* headers */
-  result: RateLimitResult | undefined;
-}
-
 export type StoreDownHandler = (check: 'rate_limit' | 'quota', policy: StoreDownPolicy, err: unknown) => void;
 
 /** Consumes one point; undefined when the store is down and the policy is `open`. Throws 429 / 503. */
