@@ -79,6 +79,7 @@ export async function startDevSystem(
     }
   };
   await checkPortsFree(ports, hostOf);
+  const masterKey = env.EDGEPASS_MASTER_KEY?.trim() ? loadMasterKey(env) : ensureDevMasterKey(dataDir);
 
   const stops: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -89,7 +90,6 @@ export async function startDevSystem(
   try {
     const store: Store = await openStore(storeOptionsFromEnv({ ...env, EDGEPASS_DATA_DIR: dataDir }));
     stops.push(() => store.close());
-    const masterKey = env.EDGEPASS_MASTER_KEY?.trim() ? loadMasterKey(env) : ensureDevMasterKey(dataDir);
 
     let authIssuer = '';
     let gatewayUrl = '';
@@ -113,13 +113,18 @@ export async function startDevSystem(
       demoHome: `${demo.url}/`,
       logLevel: options.logLevel,
     });
-    const [auth, seeded] = await Promise.all([
+    // the auth service starts while the demo data is checked; whichever fails, what started is stopped
+    const [authStarted, seedDone] = await Promise.allSettled([
       listening('auth', () =>
         startAuthService({ config: authConfig, store, masterKey, env, logger: logger.child({ component: 'auth' }) }),
       ),
       seedDemo({ store, dataDir, logger: logger.child({ component: 'seed' }) }),
     ]);
-    stops.push(() => auth.close());
+    if (authStarted.status === 'fulfilled') stops.push(() => authStarted.value.close());
+    if (authStarted.status === 'rejected') throw authStarted.reason;
+    if (seedDone.status === 'rejected') throw seedDone.reason;
+    const auth = authStarted.value;
+    const seeded = seedDone.value;
     authIssuer = auth.url;
 
     // each example service on loopback, verifying passports with the gateway's JWKS once the gateway is up
