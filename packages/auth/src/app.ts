@@ -16,12 +16,12 @@ import type { Logger } from 'pino';
 import { Accounts } from './accounts/accounts.ts';
 import { registerJsonApi } from './api/index.ts';
 import { Clients } from './clients/clients.ts';
-import { type AuthConfig, cookiesSecure } from './config.ts';
+import { type AuthConfig, cookiesSecure, grantTtlSec } from './config.ts';
 import { deriveKey } from './crypto.ts';
 import { AUTH_ERRORS, AuthError, type AuthErrorCode, isAuthError, problemFor } from './errors.ts';
 import { registerExternalLoginRoutes } from './external/external-login.ts';
 import { createLogger } from './logger.ts';
-import { createAdapterFactory, grantExists, pruneExpiredModels, revokeGrants } from './oidc/adapter.ts';
+import { createAdapterFactory, grantExists, pruneExpired, revokeGrants } from './oidc/adapter.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
 import { mountProvider } from './oidc/mount.ts';
 import { buildProvider, OIDC_ROUTES } from './oidc/provider.ts';
@@ -72,6 +72,8 @@ export interface AuthService {
 }
 
 const PAGE_PREFIXES = ['/interaction/', '/logout', '/auth/'];
+/** Expired oidc_models rows and browser sessions are deleted this often. */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
 const isPagePath = (url: string) => PAGE_PREFIXES.some((p) => url.startsWith(p));
 
 function toAuthError(err: unknown): AuthError {
@@ -124,7 +126,7 @@ class AuthServiceImpl implements AuthService {
     this.denylist = new TokenDenylist({ fast: store.fast });
     const cookieSecure = cookiesSecure(config);
     const adapterFor = createAdapterFactory(
-      { store, clients: this.clients, grantTtlSec: config.ttl.refreshTokenSec },
+      { store, clients: this.clients, grantTtlSec: grantTtlSec(config) },
       () => this.keys().activeAlg,
     );
 
@@ -287,18 +289,19 @@ class AuthServiceImpl implements AuthService {
     await this.#holder.refresh();
     const every = this.#options.keyRefreshMs ?? 30_000;
     if (every > 0) {
-      const timer = setInterval(() => {
-        this.reloadKeys().catch((err) =>
-          this.#logger.warn({ err, reason: 'key_refresh_failed' }, 'periodic key refresh failed'),
-        );
-        pruneExpiredModels(store).catch((err) =>
-          this.#logger.warn({ err, reason: 'prune_failed' }, 'pruning expired oidc models failed'),
-        );
-      }, every);
-      timer.unref();
-      this.#cleanups.push(() => clearInterval(timer));
+      this.#every(every, () => this.reloadKeys(), 'key_refresh_failed');
+      this.#every(PRUNE_EVERY_MS, () => pruneExpired(store), 'prune_failed');
     }
     await this.app.ready();
+  }
+
+  /** Runs a housekeeping task periodically (unref'd: it never keeps the process alive). */
+  #every(ms: number, task: () => Promise<unknown>, reason: string): void {
+    const timer = setInterval(() => {
+      task().catch((err) => this.#logger.warn({ err, reason }, 'housekeeping task failed'));
+    }, ms);
+    timer.unref();
+    this.#cleanups.push(() => clearInterval(timer));
   }
 
   provider(): Provider {

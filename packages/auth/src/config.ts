@@ -203,6 +203,11 @@ export function supportedScopes(config: AuthConfig): string[] {
   return [...new Set([...OIDC_SCOPES, ...Object.values(OWNER_SCOPES), ...config.scopes])];
 }
 
+/** How long an oidc-provider grant (and the records kept per grant) lives. */
+export function grantTtlSec(config: AuthConfig): number {
+  return Math.max(config.ttl.refreshTokenSec, config.ttl.sessionSec);
+}
+
 /** The longest lifetime of any token signed with an access_token key: retired keys stay published this long. */
 export function keyRetireAfterSec(config: AuthConfig): number {
   return Math.max(config.ttl.accessTokenSec, config.ttl.idTokenSec) + 60;

@@ -246,12 +246,15 @@ export function createAdapterFactory(deps: AdapterDeps, idTokenAlg: () => string
   };
 }
 
-/** Deletes durable model rows that expired more than `graceSec` ago. Returns the number removed. */
-export async function pruneExpiredModels(store: Store, now: Date = new Date(), graceSec = 3600): Promise<number> {
-  const { rowCount } = await store.sql.query('DELETE FROM oidc_models WHERE expires_at < $1', [
-    new Date(now.getTime() - graceSec * 1000),
-  ]);
-  return rowCount;
+/**
+ * Housekeeping: deletes oidc_models rows and browser sessions that expired more than `graceSec` ago.
+ * Returns the number of rows removed.
+ */
+export async function pruneExpired(store: Store, now: Date = new Date(), graceSec = 3600): Promise<number> {
+  const before = new Date(now.getTime() - graceSec * 1000);
+  const models = await store.sql.query('DELETE FROM oidc_models WHERE expires_at < $1', [before]);
+  const sessions = await store.sql.query('DELETE FROM sessions WHERE expires_at < $1', [before]);
+  return models.rowCount + sessions.rowCount;
 }
 
 const GRANT_MEMBER_MODELS = ['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode'];

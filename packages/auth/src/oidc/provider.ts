@@ -18,7 +18,7 @@ import {
 import type { Logger } from 'pino';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Clients } from '../clients/clients.ts';
-import { type AuthConfig, OIDC_SCOPES, supportedScopes } from '../config.ts';
+import { type AuthConfig, grantTtlSec, OIDC_SCOPES, supportedScopes } from '../config.ts';
 import { constantTimeEqual, sha256b64url } from '../crypto.ts';
 import { newNonce, page, pageHeaders } from '../pages/html.ts';
 import { errorView } from '../pages/views.ts';
@@ -97,7 +97,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const resource = resourceIndicator(config.audience);
   const scopes = supportedScopes(config);
   const resourceScopes = scopes.filter((s) => !OIDC_SCOPES.includes(s)).join(' ');
-  const grantTtl = Math.max(config.ttl.refreshTokenSec, config.ttl.sessionSec);
+  const grantTtl = grantTtlSec(config);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory({ store: deps.store, clients, grantTtlSec: grantTtl }, () => keys.activeAlg),

@@ -10,6 +10,7 @@ import { Clients, type CreateClientInput, secretMatches } from '../../src/client
 import { parseAuthConfig } from '../../src/config.ts';
 import { sha256b64url } from '../../src/crypto.ts';
 import { AuthError, type AuthErrorCode } from '../../src/errors.ts';
+import { pruneExpired } from '../../src/oidc/adapter.ts';
 import { BrowserSessions, hashSessionValue } from '../../src/sessions/browser-sessions.ts';
 import { collectEvents, eventually } from './harness.ts';
 
@@ -198,6 +199,36 @@ describe('clients', () => {
           env: {},
         }),
       (e: unknown) => e instanceof AuthError && e.code === 'AUTH_CONFIG_INVALID' && /MISSING/.test(e.reason),
+    );
+  });
+});
+
+describe('housekeeping', () => {
+  test('pruneExpired deletes long-expired oidc rows and browser sessions, keeps live ones', async () => {
+    const now = new Date();
+    const user = await accounts.create({ email: 'prune@example.com' });
+    const hour = 3600_000;
+    await store.sql.query(
+      `INSERT INTO oidc_models (model, id, payload, expires_at) VALUES
+         ('Grant', 'old-grant', '{}', $1), ('Grant', 'live-grant', '{}', $2)`,
+      [new Date(now.getTime() - 2 * hour), new Date(now.getTime() + hour)],
+    );
+    await store.sql.query(
+      `INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ('old-session', $1, $2), ('live-session', $1, $3)`,
+      [user.id, new Date(now.getTime() - 2 * hour), new Date(now.getTime() + hour)],
+    );
+    assert.equal(await pruneExpired(store, now), 2);
+    const models = await store.sql.query<{ id: string }>("SELECT id FROM oidc_models WHERE id LIKE '%-grant'");
+    assert.deepEqual(
+      models.rows.map((r) => r.id),
+      ['live-grant'],
+    );
+    const sessions = await store.sql.query<{ id_hash: string }>(
+      "SELECT id_hash FROM sessions WHERE id_hash LIKE '%-session'",
+    );
+    assert.deepEqual(
+      sessions.rows.map((r) => r.id_hash),
+      ['live-session'],
     );
   });
 });
