@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, decodeEntities, formTo } from '../../packages/auth/test/core/browser.ts';
+import { createTestDatabase, testRedisUrl, uniquePrefix } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { CliProcess, cleanEnv } from './support/cli.ts';
 import { hasCurl, httpResponse, runCurl } from './support/curl.ts';
@@ -294,6 +295,33 @@ describe('edgepass dev: first run', () => {
     test('the printed commands work again (replayed with fetch; quota counters started afresh)', async () => {
       await checkPrintedCommands(second, false);
     });
+  });
+});
+
+describe('edgepass dev: on a PostgreSQL server and Redis when DATABASE_URL and REDIS_URL are set', () => {
+  test('uses them, and the printed commands work', async () => {
+    const db = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'edgepass-dev-server-'));
+    try {
+      const args = await devArgs();
+      args[args.indexOf('--data-dir') + 1] = dir;
+      const t0 = Date.now();
+      const dev = new CliProcess(
+        'edgepass dev (server mode)',
+        args,
+        cleanEnv({ DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), EDGEPASS_REDIS_PREFIX: uniquePrefix('dev') }),
+      );
+      processes.push(dev);
+      const out = await dev.waitFor(READY, { timeoutMs: START_DEADLINE_MS - (Date.now() - t0) });
+      assert.match(out, /SQL: postgres, fast state: redis/);
+      const banner = parseBanner(out);
+      assert.ok(!banner.commands.some((c) => c.expect.includes('in memory')), 'no in-memory note with Redis');
+      await checkPrintedCommands(banner, hasCurl());
+      assert.equal(await dev.stop('SIGINT'), 0);
+    } finally {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
