@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from './lib/args.ts';
 import { runChecks } from './lib/checks.ts';
 import { benchKeys } from './lib/keys.ts';
-import { freePort, hasCommand, machineTicks, processTreeTicks, ticksPerSecond, waitForHttp } from './lib/proc.ts';
+import {
+  freePort,
+  hasCommand,
+  machineTicks,
+  processTreeTicks,
+  ticksPerSecond,
+  waitedChildrenTicks,
+  waitForHttp,
+} from './lib/proc.ts';
 import { designVerdicts, type RunRow, type RunStatus, summarize, summaryTable, verdictTable } from './lib/stats.ts';
 import {
   type BenchContext,
@@ -124,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
         current = undefined;
         rows.push(row);
         log(
-          `[${round}/${options.rounds}] ${name.padEnd(16)} ${row.rps.toFixed(0).padStart(7)} rps  p50 ${row.p50Ms.toFixed(2).padStart(6)} ms  p99 ${row.p99Ms.toFixed(2).padStart(7)} ms  cpu ${row.cpuUsPerReq.toFixed(1).padStart(6)} us/req  box ${Number.isFinite(row.boxBusyPct) ? row.boxBusyPct.toFixed(0) : '-'}%  ${row.status}`,
+          `[${round}/${options.rounds}] ${name.padEnd(16)} ${row.rps.toFixed(0).padStart(7)} rps  p50 ${row.p50Ms.toFixed(2).padStart(6)} ms  p99 ${row.p99Ms.toFixed(2).padStart(7)} ms  cpu ${row.cpuUsPerReq.toFixed(1).padStart(6)} us/req  other load ${Number.isFinite(row.otherLoadPct) ? row.otherLoadPct.toFixed(0) : '-'}%  ${row.status}`,
         );
       }
     }
@@ -172,7 +180,7 @@ async function runOne(
   track: (t: StartedTarget) => void,
 ): Promise<RunRow> {
   const { options, ctx, outDir } = env;
-  const row = (status: RunStatus, load?: LoadResult, cpu = Number.NaN, busy = Number.NaN): RunRow => ({
+  const row = (status: RunStatus, load?: LoadResult, cpu = Number.NaN, other = Number.NaN): RunRow => ({
     round,
     target: def.name,
     status,
@@ -183,7 +191,7 @@ async function runOne(
     requests: load?.requests ?? 0,
     non2xx: load?.non2xx ?? 0,
     socketErrors: load?.socketErrors ?? 0,
-    boxBusyPct: busy,
+    otherLoadPct: other,
   });
   const port = def.name === 'direct' ? ctx.upstreamPort : await freePort();
   const adminPort = await freePort();
@@ -231,16 +239,25 @@ async function runOne(
       latency,
     });
     runLoad(spec(options.warmup, false), env.useWrk);
-    const t0 = processTreeTicks(started.pid);
+    // CPU ticks of: the target, the upstream (when it is not the target), the load generator, the machine
+    const upstreamShared = started.pid !== ctx.upstreamPid;
+    const before = { t: processTreeTicks(started.pid), u: upstreamShared ? processTreeTicks(ctx.upstreamPid) : 0 };
+    const l0 = waitedChildrenTicks();
     const m0 = machineTicks();
     const { load, raw } = runLoad(spec(options.secs, true), env.useWrk);
     const m1 = machineTicks();
-    const t1 = processTreeTicks(started.pid);
+    const l1 = waitedChildrenTicks();
+    const after = { t: processTreeTicks(started.pid), u: upstreamShared ? processTreeTicks(ctx.upstreamPid) : 0 };
     writeFileSync(join(outDir, `${def.name}.r${round}.${env.useWrk ? 'wrk.txt' : 'autocannon.json'}`), raw);
     if (load === undefined) return row('NO_RESULT');
-    const cpu = load.requests > 0 ? (((t1 - t0) / ticksPerSecond()) * 1e6) / load.requests : Number.NaN;
-    const busy = m1.total > m0.total ? (1 - (m1.idle - m0.idle) / (m1.total - m0.total)) * 100 : Number.NaN;
-    return row(load.non2xx > 0 ? 'NON_2XX' : load.rps > 0 ? 'ok' : 'NO_RESULT', load, cpu, busy);
+    const targetTicks = after.t - before.t;
+    const cpu = load.requests > 0 ? ((targetTicks / ticksPerSecond()) * 1e6) / load.requests : Number.NaN;
+    const total = m1.total - m0.total;
+    const busy = m1.busy - m0.busy;
+    // what everything else on the machine used meanwhile, in % of all its cores
+    const other =
+      total > 0 ? (Math.max(0, busy - targetTicks - (after.u - before.u) - (l1 - l0)) / total) * 100 : Number.NaN;
+    return row(load.non2xx > 0 ? 'NON_2XX' : load.rps > 0 ? 'ok' : 'NO_RESULT', load, cpu, other);
   } finally {
     await started.stop();
   }

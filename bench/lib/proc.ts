@@ -121,10 +121,17 @@ export function processTreeTicks(pid: number): number {
   return sum;
 }
 
-/** Whole-machine CPU ticks: total and idle (idle + iowait), from /proc/stat. */
-export function machineTicks(): { total: number; idle: number } {
+/** Whole-machine CPU ticks, all cores: total and busy (total minus idle and iowait), from /proc/stat. */
+export function machineTicks(): { total: number; busy: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = values.reduce((a, v) => a + v, 0);
-  return { total, idle: (values[3] ?? 0) + (values[4] ?? 0) };
+  return { total, busy: total - (values[3] ?? 0) - (values[4] ?? 0) };
+}
+
+/** CPU ticks of this process's children that have exited and been waited for (wrk after spawnSync). */
+export function waitedChildrenTicks(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[13]) + Number(fields[14]);
 }

@@ -16,8 +16,11 @@ export interface RunRow {
   requests: number;
   non2xx: number;
   socketErrors: number;
-  /** How busy the whole machine was during the run (all processes, %), NaN if unknown. */
-  boxBusyPct: number;
+  /**
+   * CPU used during the run by everything but the target, the upstream and the load generator, in % of all
+   * the machine's cores (other work competing for the CPU: the lower, the more meaningful the rps); NaN if unknown.
+   */
+  otherLoadPct: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -75,6 +78,8 @@ export interface TargetSummary {
   spread: number;
   cpuUsPerReq: number;
   socketErrors: number;
+  /** median of the rounds' otherLoadPct */
+  otherLoadPct: number;
   okRounds: number;
   rounds: number;
   /** 'ok' or the distinct failure statuses */
@@ -96,6 +101,7 @@ export function summarize(rows: readonly RunRow[], references: readonly string[]
       spread: spread(ok.map((r) => r.rps)),
       cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
       socketErrors: ok.reduce((a, r) => a + r.socketErrors, 0),
+      otherLoadPct: median(ok.map((r) => r.otherLoadPct)),
       okRounds: ok.length,
       rounds: all.length,
       status: failures.length > 0 ? failures.join(',') : 'ok',
@@ -177,6 +183,7 @@ export function summaryTable(summaries: readonly TargetSummary[], references: re
     'rps spread',
     'cpu us/req',
     'sock err',
+    'other load',
     'ok rounds',
     'status',
   ];
@@ -189,6 +196,7 @@ export function summaryTable(summaries: readonly TargetSummary[], references: re
     Number.isFinite(s.spread) ? `${(s.spread * 100).toFixed(1)}%` : '-',
     fixed(s.cpuUsPerReq, 1),
     String(s.socketErrors),
+    Number.isFinite(s.otherLoadPct) ? `${s.otherLoadPct.toFixed(0)}%` : '-',
     `${s.okRounds}/${s.rounds}`,
     s.status,
   ]);
