@@ -12,7 +12,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const concurrency = process.env.EDGEPASS_TEST_CONCURRENCY ?? '3';
 
-const patterns = ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/**/*.test.ts', 'test/**/*.test.ts'];
+const patterns = [
+  'packages/*/src/**/*.test.ts',
+  'packages/*/test/**/*.test.ts',
+  'examples/*/**/*.test.ts',
+  'test/**/*.test.ts',
+];
 const files = patterns
   .flatMap((p) => globSync(p, { cwd: root }))
   .filter((f) => !f.includes('node_modules'))
@@ -56,7 +61,9 @@ async function main(): Promise<void> {
       EDGEPASS_LOG_LEVEL: process.env.EDGEPASS_LOG_LEVEL ?? 'silent',
     },
   });
-  const code: number = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const code: number = await new Promise((resolve) =>
+    child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+  );
   exitCode = code;
 }
 
