@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { Browser } from './browser.ts';
+import { Browser, formTo } from './browser.ts';
 import {
   clientConfig,
   codeFlowTokens,
@@ -13,6 +13,7 @@ import {
   expectOAuthError,
   loginThroughForm,
   openLogin,
+  PASSWORD,
   REDIRECT_URI,
   startTestAuth,
   type TestAuth,
@@ -102,6 +103,30 @@ describe('authorization code + PKCE', () => {
     assert.equal(claims?.email, 'alice@example.com');
     assert.equal(claims?.email_verified, false);
     assert.equal(web.serverMetadata().userinfo_endpoint, undefined);
+  });
+
+  test('pushed authorization requests (PAR) work through the same login', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(web, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      state: 'par-state',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    assert.ok(url.searchParams.get('request_uri')?.startsWith('urn:ietf:params:oauth:request_uri:'));
+    const browser = new Browser();
+    const login = formTo(await browser.follow(url.href), '/login');
+    const back = await browser.follow(
+      login.action,
+      { form: { ...login.fields, email: 'alice@example.com', password: PASSWORD } },
+      REDIRECT_URI,
+    );
+    const tokens = await oidc.authorizationCodeGrant(web, new URL(back.url), {
+      pkceCodeVerifier: verifier,
+      expectedState: 'par-state',
+    });
+    assert.ok(tokens.access_token);
   });
 
   test('no ID token without openid', async () => {
