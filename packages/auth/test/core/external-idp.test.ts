@@ -83,6 +83,7 @@ before(async () => {
     ],
     jwks: { keys: [jwk] },
     cookies: { keys: ['external-idp-test'] },
+    ttl: { AccessToken: 300, Grant: 600, IdToken: 300, Interaction: 600, Session: 600 },
     pkce: { required: () => true },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     findAccount: (_ctx: unknown, sub: string) => ({
