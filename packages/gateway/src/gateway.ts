@@ -7,15 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import {
   ApiKeyLastUsedRecorder,
-  decodeEvent,
-  EVENTS_CHANNEL,
   ensureDevMasterKey,
   loadMasterKey,
   openStore,
   SigningKeyStore,
   type Store,
   storeOptionsFromEnv,
-  type Unsubscribe,
   UsageRecorder,
 } from '@edgepass/store';
 import type { FastifyInstance } from 'fastify';
@@ -23,9 +20,11 @@ import { type Logger, pino } from 'pino';
 import { GatewayMetrics } from './admin/metrics.ts';
 import { createAdminServer } from './admin/server.ts';
 import type { Authenticator } from './authn/types.ts';
+import { TrustedProxies } from './client-address.ts';
 import { loadConfigFile, validateConfig } from './config/load.ts';
 import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
+import { subscribeToEvents } from './event-subscription.ts';
 import type { StoreDownHandler } from './limits/rate-limit.ts';
 import { Limiters } from './limits/rate-limit.ts';
 import { PassportCache } from './passport/cache.ts';
@@ -55,6 +54,8 @@ export interface StartGatewayOptions {
   admin?: boolean;
   /** Usage / last-used batching interval (default 5 s). */
   flushIntervalMs?: number;
+  /** With Redis: how often the event subscription is probed for interruptions (default 1 s). */
+  eventProbeIntervalMs?: number;
 }
 
 export interface RunningGateway {
@@ -182,16 +183,27 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     let current: Runtime = await compileRuntime(initial, services);
     cleanups.push(() => current.release());
 
-    const unsubscribe: Unsubscribe = await store.fast.pubsub.subscribe(EVENTS_CHANNEL, (message) => {
-      const event = decodeEvent(message);
-      if (event === undefined) return;
-      logger.debug({ event: event.type }, 'event received');
-      for (const resource of resources.values()) {
-        const handler = (resource as Partial<Authenticator>).handleEvent;
-        if (typeof handler === 'function') handler.call(resource, event);
-      }
+    const authenticators = function* (): Generator<Partial<Authenticator>> {
+      for (const resource of resources.values()) yield resource as Partial<Authenticator>;
+    };
+    const events = await subscribeToEvents({
+      pubsub: store.fast.pubsub,
+      probeIntervalMs: store.fast.kind === 'redis' ? (options.eventProbeIntervalMs ?? 1000) : undefined,
+      onEvent: (event) => {
+        logger.debug({ event: event.type }, 'event received');
+        for (const a of authenticators()) a.handleEvent?.(event);
+      },
+      onInterrupted: () => {
+        metrics.eventSubscription.labels('interrupted').inc();
+        logger.warn('event subscription interrupted: revocations published meanwhile may be missed');
+      },
+      onResumed: () => {
+        for (const a of authenticators()) a.dropCached?.();
+        metrics.eventSubscription.labels('resumed').inc();
+        logger.warn('event subscription resumed: cached credentials dropped (events may have been missed)');
+      },
     });
-    cleanups.push(unsubscribe);
+    cleanups.push(() => events.close());
 
     const tlsFiles = initial.listen.public.tls;
     const tls = tlsFiles
@@ -206,6 +218,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       current: () => current,
       onIdle: (runtime) => void runtime.release(),
       tls,
+      trustedProxies: TrustedProxies.from(initial.listen.public.trustedProxies),
     });
     const app = publicServer.app;
     await app.listen({ host: initial.listen.public.host, port: initial.listen.public.port });

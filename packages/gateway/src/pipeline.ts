@@ -2,7 +2,7 @@
 // On a warm cache every step is synchronous (Map lookups); only rate limits, quotas and cache misses await.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RateLimitResult } from '@edgepass/store';
-import { presentedCredential } from './authn/credential.ts';
+import { NO_CREDENTIAL, presentedCredential } from './authn/credential.ts';
 import { type AuthnContext, NOT_RESPONSIBLE, type PresentedCredential, type Principal } from './authn/types.ts';
 import { authorize } from './authz/authorize.ts';
 import { AuthnError } from './errors.ts';
@@ -51,7 +51,10 @@ export async function admit(
   let method: string = 'unknown';
   let principal: Principal;
   try {
-    const credential = presentedCredential(headers, runtime.credentialNames, route.acceptsSession);
+    // a passthrough route's upstream authenticates callers itself: the gateway does not look at credentials
+    const credential = route.passthrough
+      ? NO_CREDENTIAL
+      : presentedCredential(headers, runtime.credentialNames, route.acceptsSession);
     method = credential.kind;
     const result = authenticate(route, credential, now);
     principal = result instanceof Promise ? await result : result;

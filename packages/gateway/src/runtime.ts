@@ -38,6 +38,16 @@ export interface CompiledRoute {
   readonly methods: ReadonlySet<string> | undefined;
   readonly stripPrefix: boolean;
   readonly upstream: Upstream;
+  /** `credentials: passthrough`: no credential is looked at; Authorization, API-key headers and the session
+   *  cookie reach the upstream untouched (the auth service itself); the caller is anonymous to the gateway */
+  readonly passthrough: boolean;
+  /** request headers never forwarded: the credentials the gateway consumes (none on passthrough routes) and
+   *  any client-sent x-passport */
+  readonly removeHeaders: ReadonlySet<string>;
+  /** the same plus tracestate, for requests whose trace the gateway restarts */
+  readonly removeHeadersNewTrace: ReadonlySet<string>;
+  /** the cookie removed before proxying (the session cookie), undefined on passthrough routes */
+  readonly removeCookie: string | undefined;
   /** in the order of the route's `accept` list */
   readonly authenticators: readonly Authenticator[];
   readonly acceptsSession: boolean;
@@ -55,10 +65,6 @@ export interface Runtime {
   readonly routes: readonly CompiledRoute[];
   readonly routesUseHost: boolean;
   readonly credentialNames: CredentialNames;
-  /** request headers never forwarded: credentials the gateway consumed and any client-sent x-passport */
-  readonly removeHeaders: ReadonlySet<string>;
-  /** the same plus tracestate, for requests whose trace the gateway restarts */
-  readonly removeHeadersNewTrace: ReadonlySet<string>;
   /** authenticators that must be ready before the gateway is (issuer keys fetched once) */
   readonly readiness: readonly Authenticator[];
   /** requests in flight on this config */
@@ -92,16 +98,18 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
 
   const authenticators = new Map<CredentialKind, Authenticator>();
   authenticators.set('anonymous', anonymousAuthenticator);
+  const { revalidateAfter } = config.credentials;
   if (config.issuers.length > 0) {
     const at = config.credentials.accessToken;
     authenticators.set(
       'access_token',
       acquire(
-        stableKey('authn:access_token', { issuers: config.issuers, at }),
+        stableKey('authn:access_token', { issuers: config.issuers, at, revalidateAfter }),
         () =>
           new AccessTokenAuthenticator({
             issuers: config.issuers,
             cacheSize: at.cacheSize,
+            revalidateAfter,
             kv: store.fast.kv,
             logger,
             now,
@@ -117,8 +125,8 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
     authenticators.set(
       'api_key',
       acquire(
-        stableKey('authn:api_key', c),
-        () => new ApiKeyAuthenticator({ ...c, sql: store.sql, now, touch: services.touchApiKey }),
+        stableKey('authn:api_key', { c, revalidateAfter }),
+        () => new ApiKeyAuthenticator({ ...c, revalidateAfter, sql: store.sql, now, touch: services.touchApiKey }),
         () => {},
       ),
     );
@@ -129,12 +137,19 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
     authenticators.set(
       'session',
       acquire(
-        stableKey('authn:session', { c, scope }),
-        () => new SessionAuthenticator({ ...c, sql: store.sql, now, scope }),
+        stableKey('authn:session', { c, scope, revalidateAfter }),
+        () => new SessionAuthenticator({ ...c, revalidateAfter, sql: store.sql, now, scope }),
         () => {},
       ),
     );
   }
+
+  const sessionCookie = config.credentials.session.cookie;
+  const consumed = new Set(['authorization', 'x-passport', ...config.credentials.apiKey.headers]);
+  const passedThrough = new Set(['x-passport']);
+  const withTracestate = (set: ReadonlySet<string>) => new Set([...set, 'tracestate']);
+  const consumedNewTrace = withTracestate(consumed);
+  const passedThroughNewTrace = withTracestate(passedThrough);
 
   const compileRoute = (route: RouteConfig): CompiledRoute => {
     const u = route.upstream;
@@ -159,6 +174,7 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
       const a = authenticators.get(kind);
       if (a !== undefined) routeAuthenticators.push(a);
     }
+    const passthrough = route.credentials === 'passthrough';
     return {
       name: route.name,
       service: route.service,
@@ -167,6 +183,10 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
       methods: route.match.methods ? new Set(route.match.methods) : undefined,
       stripPrefix: u.stripPrefix,
       upstream,
+      passthrough,
+      removeHeaders: passthrough ? passedThrough : consumed,
+      removeHeadersNewTrace: passthrough ? passedThroughNewTrace : consumedNewTrace,
+      removeCookie: passthrough ? undefined : sessionCookie,
       authenticators: routeAuthenticators,
       acceptsSession: route.accept.includes('session'),
       requirement: compileRequirement(route),
@@ -186,8 +206,6 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
     throw err;
   }
 
-  const apiKeyHeaders = config.credentials.apiKey.headers;
-  const removeHeaders = new Set(['authorization', 'x-passport', ...apiKeyHeaders]);
   let released = false;
   const runtime: Runtime = {
     config,
@@ -195,11 +213,9 @@ export async function compileRuntime(config: GatewayConfig, services: GatewaySer
     routesUseHost: routes.some((r) => r.host !== undefined),
     credentialNames: Object.freeze({
       apiKeyScheme: config.credentials.apiKey.authorizationScheme.toLowerCase(),
-      apiKeyHeaders,
-      sessionCookie: config.credentials.session.cookie,
+      apiKeyHeaders: config.credentials.apiKey.headers,
+      sessionCookie,
     }),
-    removeHeaders,
-    removeHeadersNewTrace: new Set([...removeHeaders, 'tracestate']),
     readiness: [...authenticators.values()].filter((a) => a.ready !== undefined),
     active: 0,
     retired: false,

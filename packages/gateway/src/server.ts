@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, fastify } from 'fastify';
 import type { Logger } from 'pino';
+import type { TrustedProxies } from './client-address.ts';
 import { ERRORS, GatewayError, type HttpErrorCode } from './errors.ts';
 import { rateLimitHeaders } from './limits/rate-limit.ts';
 import { type Admission, admit, type PipelineDeps } from './pipeline.ts';
@@ -20,6 +21,14 @@ export interface PublicServerDeps extends PipelineDeps {
   /** called when a retired config's last request finished */
   onIdle(runtime: Runtime): void;
   readonly tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** listen.public.trustedProxies; undefined: the peer is always the client */
+  readonly trustedProxies?: TrustedProxies | undefined;
+}
+
+/** Where a request comes from: the client's address, and whether its peer is a trusted proxy. */
+interface Origin {
+  readonly ip: string;
+  readonly viaTrustedProxy: boolean;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -45,11 +54,11 @@ function routeFor(runtime: Runtime, method: string, url: string, host: string | 
 }
 
 function forwardOptions(
-  runtime: Runtime,
   route: CompiledRoute,
   req: IncomingMessage,
   requestId: string,
   admission: Admission,
+  origin: Origin,
 ): ForwardOptions {
   const incoming = validTraceparent(req.headers.traceparent);
   const set: Record<string, string> = {
@@ -62,9 +71,10 @@ function forwardOptions(
     method: req.method ?? 'GET',
     path: upstreamPath(route, url),
     headers: buildUpstreamHeaders(req, {
-      remove: incoming === undefined ? runtime.removeHeadersNewTrace : runtime.removeHeaders,
-      removeCookie: runtime.credentialNames.sessionCookie,
+      remove: incoming === undefined ? route.removeHeadersNewTrace : route.removeHeaders,
+      removeCookie: route.removeCookie,
       set,
+      trustForwarded: origin.viaTrustedProxy,
     }),
     requestId,
   };
@@ -128,13 +138,14 @@ export class PublicServer {
       const url = req.url ?? '/';
       const method = req.method ?? 'GET';
       route = routeFor(runtime, method, url, req.headers.host);
-      const admission = await admit(deps, runtime, route, req.headers, req.socket.remoteAddress ?? '');
+      const origin = this.#origin(req);
+      const admission = await admit(deps, runtime, route, req.headers, origin.ip);
       principal = admission.principal.ref;
       if (admission.rateLimit !== undefined) {
         const headers = rateLimitHeaders(admission.rateLimit);
         for (const name in headers) res.setHeader(name, headers[name] as string);
       }
-      const result = await route.upstream.forward(req, res, forwardOptions(runtime, route, req, requestId, admission));
+      const result = await route.upstream.forward(req, res, forwardOptions(route, req, requestId, admission, origin));
       status = result.status;
       route.metrics.upstreamSeconds.observe(result.durationMs / 1000);
     } catch (err) {
@@ -169,8 +180,9 @@ export class PublicServer {
     runtime.active++;
     try {
       route = routeFor(runtime, req.method ?? 'GET', req.url ?? '/', req.headers.host);
-      const admission = await admit(deps, runtime, route, req.headers, req.socket.remoteAddress ?? '');
-      route.upstream.upgrade(req, socket, head, forwardOptions(runtime, route, req, requestId, admission));
+      const origin = this.#origin(req);
+      const admission = await admit(deps, runtime, route, req.headers, origin.ip);
+      route.upstream.upgrade(req, socket, head, forwardOptions(route, req, requestId, admission, origin));
       route.metrics.request(101);
     } catch (err) {
       const failure = failureOf(err);
@@ -180,6 +192,14 @@ export class PublicServer {
     } finally {
       if (--runtime.active === 0 && runtime.retired) deps.onIdle(runtime);
     }
+  }
+
+  /** The client's address: the peer's, or from X-Forwarded-For when the peer is a trusted proxy. */
+  #origin(req: IncomingMessage): Origin {
+    const peer = req.socket.remoteAddress ?? '';
+    const proxies = this.#deps.trustedProxies;
+    if (proxies === undefined || !proxies.trusts(peer)) return { ip: peer, viaTrustedProxy: false };
+    return { ip: proxies.clientAddress(peer, req.headers['x-forwarded-for']), viaTrustedProxy: true };
   }
 
   /** Writes the problem response for a failure; returns its status. */

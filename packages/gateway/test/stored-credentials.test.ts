@@ -2,11 +2,12 @@
 // expired, owner disabled, malformed), cache invalidation through events, the per-key rate limit,
 // last_used_at and usage written in batches, the session cookie stripped while other cookies pass.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { EVENTS_CHANNEL, encodeEvent, openStore, type Store } from '@edgepass/store';
 import { createTestDatabase } from '../../../test/support/env.ts';
 import { assertRefused, INVALID_TOKEN_CHALLENGE, passportClaims } from './support/assertions.ts';
+import { sha256, TestCredentials } from './support/credentials.ts';
 import { eventually, startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
 import { TestUpstream } from './support/upstream.ts';
 
@@ -18,58 +19,12 @@ let db: { url: string; drop(): Promise<void> };
 let store: Store;
 let upstream: TestUpstream;
 let gw: TestGateway;
-const secrets: string[] = [];
+let credentials: TestCredentials;
 
-const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
-
-async function createUser(
-  id: string,
-  fields: { roles?: string[]; plan?: string; status?: string } = {},
-): Promise<void> {
-  await store.sql.query(`INSERT INTO users (id, email, roles, plan, status) VALUES ($1, $2, $3, $4, $5)`, [
-    id,
-    `${id}@example.test`,
-    fields.roles ?? ['member'],
-    fields.plan ?? 'free',
-    fields.status ?? 'active',
-  ]);
-}
-
-async function createKey(
-  owner: string,
-  fields: { scopes?: string[]; expiresAt?: Date; revoked?: boolean; rateLimit?: number } = {},
-): Promise<{ id: string; key: string }> {
-  const key = `ep_test_${randomBytes(32).toString('base64url')}`;
-  const id = `key_${randomBytes(6).toString('hex')}`;
-  secrets.push(key);
-  await store.sql.query(
-    `INSERT INTO api_keys (id, owner_id, env, prefix, hash, scopes, rate_limit_per_minute, expires_at, revoked_at)
-     VALUES ($1, $2, 'test', $3, $4, $5, $6, $7, $8)`,
-    [
-      id,
-      owner,
-      key.slice(0, 12),
-      hash(key),
-      fields.scopes ?? ['vocabulary:read'],
-      fields.rateLimit ?? null,
-      fields.expiresAt ?? null,
-      fields.revoked ? new Date(T0) : null,
-    ],
-  );
-  return { id, key };
-}
-
-async function createSession(user: string, fields: { expiresAt?: Date; revoked?: boolean } = {}): Promise<string> {
-  const value = randomBytes(32).toString('base64url');
-  secrets.push(value);
-  await store.sql.query(`INSERT INTO sessions (id_hash, user_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4)`, [
-    hash(value),
-    user,
-    fields.expiresAt ?? new Date(T0 + 3600_000),
-    fields.revoked ? new Date(T0) : null,
-  ]);
-  return value;
-}
+const createUser: TestCredentials['user'] = (...args) => credentials.user(...args);
+const createKey: TestCredentials['apiKey'] = (...args) => credentials.apiKey(...args);
+const createSession: TestCredentials['session'] = (...args) => credentials.session(...args);
+const hash = sha256;
 
 const withKey = (key: string, path = '/keys/echo') => fetch(gw.url(path), { headers: { 'x-api-key': key } });
 const withSession = (value: string, path = '/web/echo', extra = '') =>
@@ -86,6 +41,7 @@ const publish = (event: Parameters<typeof encodeEvent>[0]) =>
 before(async () => {
   db = await createTestDatabase();
   store = await openStore({ databaseUrl: db.url });
+  credentials = new TestCredentials(store.sql, T0);
   upstream = await TestUpstream.start();
   await createUser('usr_owner', { roles: ['member', 'admin'], plan: 'premium' });
   await createUser('usr_disabled', { status: 'disabled' });
@@ -191,7 +147,7 @@ describe('api_key', () => {
   test('api_key.changed drops the cached lookup: a revoked key is refused at once', async () => {
     const { id, key } = await createKey('usr_owner');
     assert.equal((await withKey(key)).status, 200);
-    await store.sql.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [id]);
+    await credentials.revokeApiKey(id);
     assert.equal((await withKey(key)).status, 200, 'still cached (no event yet)');
     await publish({ type: 'api_key.changed', id, hash: hash(key) });
     await eventually(async () => (await withKey(key)).status === 401, 'the revoked key to be refused', 1000);
@@ -282,7 +238,7 @@ describe('session', () => {
   test('session.revoked drops the cached session', async () => {
     const value = await createSession('usr_owner');
     assert.equal((await withSession(value)).status, 200);
-    await store.sql.query(`UPDATE sessions SET revoked_at = now() WHERE id_hash = $1`, [hash(value)]);
+    await credentials.revokeSession(value);
     await publish({ type: 'session.revoked', hash: hash(value) });
     await eventually(async () => (await withSession(value)).status === 401, 'the revoked session to be refused', 1000);
   });
@@ -303,7 +259,7 @@ describe('session', () => {
   });
 
   test('no key or session value ever appears in the logs', () => {
-    assert.ok(secrets.length > 10);
-    for (const secret of secrets) assert.equal(gw.logs.contains(secret), false);
+    assert.ok(credentials.secrets.length > 10);
+    for (const secret of credentials.secrets) assert.equal(gw.logs.contains(secret), false);
   });
 });

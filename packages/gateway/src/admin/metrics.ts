@@ -43,6 +43,7 @@ export class GatewayMetrics {
   readonly quotaExceeded: Counter<'route'>;
   readonly storeUnavailable: Counter<'check' | 'policy'>;
   readonly reloads: Counter<'outcome'>;
+  readonly eventSubscription: Counter<'state'>;
   readonly #authnChildren = new Map<string, CounterChild>();
   readonly #routes = new Map<string, RouteMetrics>();
 
@@ -75,6 +76,11 @@ export class GatewayMetrics {
       ['check', 'policy'],
     );
     this.reloads = counter('config_reloads_total', 'Configuration reloads by outcome (ok, invalid).', ['outcome']);
+    this.eventSubscription = counter(
+      'event_subscription_total',
+      'Interruptions of the event subscription (interrupted) and recoveries (resumed: cached credentials dropped).',
+      ['state'],
+    );
     this.upstreamDuration = new Histogram({
       name: 'edgepass_upstream_duration_seconds',
       help: 'Time from forwarding a request to the end of the upstream response, by route.',

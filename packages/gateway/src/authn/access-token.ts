@@ -1,7 +1,9 @@
 // `access_token`: a Bearer JWT from any trusted OIDC issuer. A verified token is cached by its string
 // until its exp, so a repeat costs one Map lookup; a miss is verified with jose (the issuer's algorithm
 // allow-list, iss, aud, exp, nbf with bounded skew, typ when configured), then its jti is checked
-// against the revocation denylist (local copy from `token.revoked` events, then the shared KV).
+// against the revocation denylist (local copy from `token.revoked` events, then the shared KV). A cached
+// token's jti is checked against the denylist again once `revalidateAfter` has passed since the last check,
+// so a missed `token.revoked` event (pub/sub is at-most-once) is honoured within that bound.
 import type { KeyValue } from '@edgepass/store';
 import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
@@ -15,6 +17,8 @@ import { type Authenticator, type AuthnContext, NOT_RESPONSIBLE, type Principal,
 export interface AccessTokenOptions {
   issuers: readonly IssuerConfig[];
   cacheSize: number;
+  /** ms after which a cached token's jti is checked against the denylist again */
+  revalidateAfter: number;
   kv: KeyValue;
   logger: Logger;
   now: () => number;
@@ -26,6 +30,10 @@ interface VerifiedToken {
   readonly jti: string | undefined;
   /** unix ms: the token's exp. The cache never serves it past this instant. */
   readonly exp: number;
+  /** unix ms after which the jti is checked against the denylist again before the token is served */
+  recheckAt: number;
+  /** the re-check in progress (concurrent requests share it) */
+  recheck: Promise<Principal> | undefined;
 }
 
 /** Maps jose's verification errors to our stable reasons. */
@@ -93,6 +101,8 @@ export class AccessTokenAuthenticator implements Authenticator {
   readonly #denied = new Map<string, number>();
   readonly #options: AccessTokenOptions;
   readonly #sweep: NodeJS.Timeout;
+  /** bumped by dropCached: a verification that started before is not cached */
+  #generation = 0;
 
   constructor(options: AccessTokenOptions) {
     this.#options = options;
@@ -122,10 +132,15 @@ export class AccessTokenAuthenticator implements Authenticator {
     const token = ctx.credential.value;
     const hit = this.#cache.get(token);
     if (hit !== undefined) {
-      if (ctx.now < hit.exp) return hit.principal;
+      if (ctx.now < hit.exp) return ctx.now < hit.recheckAt ? hit.principal : this.#recheck(token, hit, ctx.now);
       this.#cache.delete(token);
     }
     return this.#verify(token, ctx.now);
+  }
+
+  dropCached(): void {
+    this.#generation++;
+    this.#cache.clear();
   }
 
   handleEvent(event: EdgeEvent): void {
@@ -142,7 +157,34 @@ export class AccessTokenAuthenticator implements Authenticator {
     for (const keys of this.#issuers.values()) keys.close();
   }
 
+  /** A cached token whose last denylist check is older than revalidateAfter: checked again before it is served. */
+  #recheck(token: string, hit: VerifiedToken, now: number): Principal | Promise<Principal> {
+    const jti = hit.jti;
+    if (jti === undefined) {
+      hit.recheckAt = now + this.#options.revalidateAfter; // nothing can revoke a token without jti
+      return hit.principal;
+    }
+    hit.recheck ??= this.#checkNotRevoked(jti)
+      .then(() => {
+        // a revocation may have arrived while we were checking
+        if (this.#denied.has(jti)) throw new AuthnError('revoked');
+        hit.recheckAt = now + this.#options.revalidateAfter;
+        return hit.principal;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof AuthnError && err.authnReason === 'revoked' && this.#cache.get(token) === hit) {
+          this.#cache.delete(token);
+        }
+        throw err;
+      })
+      .finally(() => {
+        hit.recheck = undefined;
+      });
+    return hit.recheck;
+  }
+
   async #verify(token: string, now: number): Promise<Principal> {
+    const generation = this.#generation;
     let header: ReturnType<typeof decodeProtectedHeader>;
     let claims: JWTPayload;
     try {
@@ -187,7 +229,15 @@ export class AccessTokenAuthenticator implements Authenticator {
     // a revocation may have arrived while we were verifying
     if (jti !== undefined && this.#denied.has(jti)) throw new AuthnError('revoked');
     const exp = (payload.exp ?? 0) * 1000;
-    if (now < exp) this.#cache.set(token, { principal, jti, exp });
+    if (now < exp && generation === this.#generation) {
+      this.#cache.set(token, {
+        principal,
+        jti,
+        exp,
+        recheckAt: now + this.#options.revalidateAfter,
+        recheck: undefined,
+      });
+    }
     return principal;
   }
 

@@ -1,7 +1,9 @@
 // The part API keys and browser sessions share: an opaque credential whose SHA-256 (base64url) is
 // looked up in the database. Results — valid and refused — are cached briefly (bounded), concurrent
 // misses for one credential share one query, and events drop the entries they concern. A lookup that
-// raced with an event is not cached (generation counter), so a revocation is never undone by it.
+// raced with an event is not cached (generation counter), so a revocation is never undone by it. A valid
+// credential is looked up again at most `revalidateAfter` after its last lookup (whatever its cacheTtl), so
+// a missed event (pub/sub is at-most-once) is honoured within that bound.
 import { createHash } from 'node:crypto';
 import type { EdgeEvent, SqlExecutor } from '@edgepass/store';
 import type { CredentialKind } from '../config/schema.ts';
@@ -29,6 +31,8 @@ export interface StoredCredentialOptions {
   cacheSize: number;
   cacheTtl: number;
   negativeCacheTtl: number;
+  /** a valid credential is cached at most this long (ms) before its row is read again */
+  revalidateAfter: number;
   now: () => number;
 }
 
@@ -87,6 +91,11 @@ export abstract class StoredCredentialAuthenticator<Row extends StoredRow> imple
     this.#cache.deleteWhere((entry) => this.affectedBy(event, entry.hash, entry.result));
   }
 
+  dropCached(): void {
+    this.#generation++;
+    this.#cache.clear();
+  }
+
   /** Finds the credential by the SHA-256 (base64url) of its value. Throws on a store failure. */
   async #lookup(hash: string): Promise<LookupResult> {
     const { rows } = await this.#options.sql.query<Row>(this.query, [hash]);
@@ -108,7 +117,8 @@ export abstract class StoredCredentialAuthenticator<Row extends StoredRow> imple
       throw new AuthnError('store_unavailable', { cause: err });
     }
     if (generation === this.#generation) {
-      const ttl = 'principal' in result ? this.#options.cacheTtl : this.#options.negativeCacheTtl;
+      const { cacheTtl, negativeCacheTtl, revalidateAfter } = this.#options;
+      const ttl = 'principal' in result ? Math.min(cacheTtl, revalidateAfter) : negativeCacheTtl;
       if (ttl > 0) this.#cache.set(value, { result, hash, until: now + ttl });
     }
     return this.#accept(result, now);

@@ -44,6 +44,8 @@ export interface Authenticator {
   authenticate(ctx: AuthnContext): AuthnResult;
   /** Revocations and changes fanned out through the store's pub/sub. */
   handleEvent?(event: EdgeEvent): void;
+  /** Forgets every cached verification (events may have been missed: the subscription was interrupted). */
+  dropCached?(): void;
   /** true once the authenticator can verify credentials (e.g. issuer keys fetched once). */
   ready?(): boolean;
   close?(): Promise<void> | void;

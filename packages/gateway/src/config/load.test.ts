@@ -79,6 +79,24 @@ describe('valid config', () => {
     ]);
   });
 
+  test('credentials default to verify; passthrough, trusted proxies and revalidateAfter as written', () => {
+    const defaults = parseConfigText(VALID, { env: {} });
+    assert.equal(defaults.routes[0]?.credentials, 'verify');
+    assert.deepEqual(defaults.listen.public.trustedProxies, []);
+    assert.equal(defaults.credentials.revalidateAfter, 30_000);
+    const text = `${replaceIn(
+      'accept: [access_token, api_key]',
+      'credentials: passthrough\n    accept: [anonymous]',
+    ).replace(
+      '    quota: { window: day, plans: { free: 50, premium: 5000 } }\n',
+      '',
+    )}listen:\n  public: { trustedProxies: [10.0.0.0/8, 192.0.2.1, "fd00::/8", "::1"] }\ncredentials: { revalidateAfter: 5s }\n`;
+    const config = parseConfigText(text, { env: {} });
+    assert.equal(config.routes[0]?.credentials, 'passthrough');
+    assert.deepEqual(config.listen.public.trustedProxies, ['10.0.0.0/8', '192.0.2.1', 'fd00::/8', '::1']);
+    assert.equal(config.credentials.revalidateAfter, 5000);
+  });
+
   test('ports and workers accept numbers given as strings (from the environment)', () => {
     const text = `${VALID}listen:\n  public: { port: "\${PORT}" }\n`;
     assert.equal(parseConfigText(text, { env: { PORT: '9000' } }).listen.public.port, 9000);
@@ -167,6 +185,52 @@ describe('invalid config names the path and the reason', () => {
       issuesOf(replaceIn('accept: [access_token, api_key]', 'accept: [anonymous]\n    require: { scopes: [a] }')),
       ['routes[0].require: a route that accepts anonymous callers cannot require scopes, roles or plans'],
     );
+  });
+
+  test('a passthrough route accepts anonymous only and requires nothing', () => {
+    assert.deepEqual(
+      issuesOf(
+        replaceIn('accept: [access_token, api_key]', 'credentials: passthrough\n    accept: [access_token, api_key]'),
+      ),
+      [
+        'routes[0].accept: a route with credentials: passthrough verifies no credential: it must accept [anonymous] only',
+      ],
+    );
+    assert.deepEqual(
+      issuesOf(
+        replaceIn('accept: [access_token, api_key]', 'credentials: passthrough\n    accept: [anonymous, session]'),
+      ),
+      [
+        'routes[0].accept: a route with credentials: passthrough verifies no credential: it must accept [anonymous] only',
+      ],
+    );
+    assert.deepEqual(
+      issuesOf(
+        replaceIn(
+          'accept: [access_token, api_key]',
+          'credentials: passthrough\n    accept: [anonymous]\n    require: { roles: [admin] }',
+        ),
+      ),
+      ['routes[0].require: a route with credentials: passthrough cannot require scopes, roles or plans'],
+    );
+    assert.match(
+      issuesOf(replaceIn('accept: [access_token, api_key]', 'credentials: trust\n    accept: [anonymous]'))[0] ?? '',
+      /^routes\[0\]\.credentials: Invalid option: expected one of "verify"\|"passthrough"/,
+    );
+  });
+
+  test('trusted proxies are IP addresses or CIDR ranges; revalidateAfter is bounded', () => {
+    const hint = 'expected an IPv4 or IPv6 address, or a CIDR range such as 10.0.0.0/8 or fd00::/8';
+    assert.deepEqual(
+      issuesOf(`${VALID}listen:\n  public: { trustedProxies: [10.0.0.0/8, lb.internal, 10.0.0.0/33, "fd00::/200"] }\n`),
+      [1, 2, 3].map((i) => `listen.public.trustedProxies[${i}]: ${hint}`),
+    );
+    assert.deepEqual(issuesOf(`${VALID}credentials: { revalidateAfter: 100ms }\n`), [
+      'credentials.revalidateAfter: must be at least 1s',
+    ]);
+    assert.deepEqual(issuesOf(`${VALID}credentials: { revalidateAfter: 2h }\n`), [
+      'credentials.revalidateAfter: must be at most 1h',
+    ]);
   });
 
   test('several problems are all reported', () => {

@@ -2,6 +2,7 @@
 // shape with every default applied; docs/config.md documents each field and edgepass.schema.json is
 // generated from this file (npm run schema -w packages/gateway).
 import { z } from 'zod';
+import { parseAddressRange } from '../client-address.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 
 /** JWKS-verified access tokens: asymmetric algorithms only (an HMAC "key" from a JWKS would be public). */
@@ -86,6 +87,14 @@ const listenSchema = z.strictObject({
       host: z.string().default('0.0.0.0'),
       port: integer(0, 65535).default(8080),
       tls: z.strictObject({ certFile: nonEmpty, keyFile: nonEmpty }).optional(),
+      trustedProxies: z
+        .array(
+          z.string().refine((value) => parseAddressRange(value) !== undefined, {
+            error: 'expected an IPv4 or IPv6 address, or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+          }),
+        )
+        .default([])
+        .describe('load balancers whose X-Forwarded-For is believed (IPs or CIDR ranges; default none)'),
     })
     .prefault({}),
   admin: z
@@ -132,6 +141,9 @@ const issuerSchema = z
   });
 
 const credentialsSchema = z.strictObject({
+  revalidateAfter: duration({ min: 1000, max: 3_600_000 })
+    .default(30_000)
+    .describe('a cached credential is re-checked against revocations at most this long after its last check'),
   accessToken: z
     .strictObject({
       /** Verified tokens kept in memory (each until its own exp). */
@@ -219,6 +231,12 @@ const routeSchema = z
         })
         .optional(),
     }),
+    credentials: z
+      .enum(['verify', 'passthrough'])
+      .default('verify')
+      .describe(
+        'passthrough: the upstream authenticates callers itself (the auth service); credentials pass untouched',
+      ),
     accept: z
       .array(z.enum(CREDENTIAL_KINDS))
       .describe('credential kinds this route accepts')
@@ -235,7 +253,21 @@ const routeSchema = z
     quota: quotaSchema.optional(),
   })
   .superRefine((route, ctx) => {
-    if (route.require && route.accept.includes('anonymous')) {
+    const passthrough = route.credentials === 'passthrough';
+    if (passthrough && (route.accept.length !== 1 || route.accept[0] !== 'anonymous')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accept'],
+        message: 'a route with credentials: passthrough verifies no credential: it must accept [anonymous] only',
+      });
+    }
+    if (route.require && passthrough) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['require'],
+        message: 'a route with credentials: passthrough cannot require scopes, roles or plans',
+      });
+    } else if (route.require && route.accept.includes('anonymous')) {
       ctx.addIssue({
         code: 'custom',
         path: ['require'],
