@@ -175,8 +175,14 @@ describe('edgepass dev: first run', () => {
     assert.equal(metrics.status, 200);
     const discovery = (await (await fetch(`${banner.auth}/.well-known/openid-configuration`)).json()) as {
       issuer: string;
+      authorization_endpoint: string;
+      token_endpoint: string;
     };
     assert.equal(discovery.issuer, banner.auth);
+    // one URL for everything: the auth service is served through the gateway, and says so
+    assert.equal(banner.auth, banner.gateway, 'the issuer is the gateway’s URL');
+    assert.equal(discovery.authorization_endpoint, `${banner.gateway}/oauth/authorize`);
+    assert.equal(discovery.token_endpoint, `${banner.gateway}/oauth/token`);
   });
 
   test('every printed curl command returns what the banner says it returns', async () => {
@@ -187,7 +193,11 @@ describe('edgepass dev: first run', () => {
     const browser = new Browser();
     const loginPage = await browser.follow(`${banner.login}login`);
     assert.equal(loginPage.status, 200);
-    assert.ok(loginPage.url.startsWith(banner.auth), 'the login page is the auth service’s');
+    assert.ok(
+      loginPage.url.startsWith(`${banner.gateway}/interaction/`),
+      'the auth service’s login page, through the gateway',
+    );
+    assert.match(dev.stderr, /gateway +request .*path=\/oauth\/authorize .*route=auth-oauth +status=303/);
     const form = formTo(loginPage, '/login');
     const back = await browser.follow(
       form.action,
@@ -206,6 +216,11 @@ describe('edgepass dev: first run', () => {
     const shown = decodeEntities(/<textarea id="curl"[^>]*>([^<]+)<\/textarea>/.exec(signedIn.body)?.[1] ?? '');
     const withToken = await runCurl(shown);
     assert.equal(sseEvents(withToken.stdout).at(-1), 'done', withToken.stdout + withToken.stderr);
+
+    // the auth service's JSON API gets the Bearer token through the gateway (a passthrough route)
+    const me = await fetch(`${banner.gateway}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { email: string }).email, banner.demoEmail);
 
     // the auth service's session cookie is a credential at the gateway too (same host)
     sessionCookie = browser.cookies.get('ep_session') ?? '';

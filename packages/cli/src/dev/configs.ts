@@ -1,6 +1,9 @@
 // The configurations `edgepass dev` runs with: the auth service's (plans, the demo route scopes, the login
-// demo's public client) and the gateway's (routes to the two example services with the demo policies).
-// Both go through the components' own validation (parseAuthConfig / validateConfig in startGateway).
+// demo's public client) and the gateway's (routes to the two example services with the demo policies, and
+// the auth service's public paths with `credentials: passthrough`). The gateway is the only public entry:
+// the issuer is the gateway's URL, the auth service listens on loopback behind it and trusts its
+// X-Forwarded-* headers (its URLs and login throttling follow the client's host and address). Both configs
+// go through the components' own validation (parseAuthConfig / validateConfig in startGateway).
 import { type AuthConfig, parseAuthConfig } from '@edgepass/auth';
 import type { GatewayConfigInput } from '@edgepass/gateway';
 import type { LogLevel } from './options.ts';
@@ -11,8 +14,22 @@ export const DEV_AUDIENCE = 'edgepass-api';
 export const DEMO_CLIENT_ID = 'edgepass-demo';
 /** Requests per UTC day on the vocabulary routes. */
 export const DEV_QUOTA = { free: 5, premium: 1000 } as const;
-/** Per principal per minute on the vocabulary routes; per IP per minute on /signup. */
-export const DEV_RATE_LIMITS = { vocabulary: 60, signup: 20 } as const;
+/** Per principal per minute on the vocabulary routes; per IP per minute on /signup and on each auth path. */
+export const DEV_RATE_LIMITS = { vocabulary: 60, signup: 20, auth: 300 } as const;
+/**
+ * The auth service's public paths (packages/auth/src): discovery and JWKS, oidc-provider's /oauth/*, the
+ * login/signup/consent pages, logout, external IdP login, the JSON API and its admin part. Its /healthz stays
+ * internal.
+ */
+export const AUTH_PATH_PREFIXES = [
+  '/.well-known',
+  '/oauth',
+  '/interaction',
+  '/logout',
+  '/auth',
+  '/api',
+  '/admin/api',
+] as const;
 
 export interface DevAuthConfigInput {
   issuer: string;
@@ -34,6 +51,8 @@ export function devAuthConfig(input: DevAuthConfigInput): AuthConfig {
     scopes: [VOCABULARY_SCOPE, SIGNUP_MANAGE_SCOPE],
     apiKeyScopes: [VOCABULARY_SCOPE],
     apiKeyEnv: 'test',
+    // behind the gateway, which sets X-Forwarded-For/-Proto/-Host from what it saw itself
+    trustProxy: true,
     clients: [
       {
         clientId: DEMO_CLIENT_ID,
@@ -53,7 +72,10 @@ export interface DevGatewayConfigInput {
   host: string;
   port: number;
   adminPort: number;
+  /** the tokens' iss: the gateway's own public URL */
   authIssuer: string;
+  /** where the auth service listens (loopback): the JWKS, and the target of its routes */
+  authUrl: string;
   vocabularyUrl: string;
   userServiceUrl: string;
   logLevel: LogLevel;
@@ -82,7 +104,7 @@ export function devGatewayConfig(input: DevGatewayConfigInput): GatewayConfigInp
       {
         id: 'edgepass-auth',
         issuer: input.authIssuer,
-        jwksUri: `${input.authIssuer}/.well-known/jwks.json`,
+        jwksUri: `${input.authUrl}/.well-known/jwks.json`,
         audiences: [DEV_AUDIENCE],
         algorithms: ['ES256', 'RS256'],
       },
@@ -106,6 +128,16 @@ export function devGatewayConfig(input: DevGatewayConfigInput): GatewayConfigInp
         accept: ['api_key'],
         require: { scopes: [SIGNUP_MANAGE_SCOPE] },
       },
+      // the auth service authenticates its callers itself (client secrets, its session, bearer tokens)
+      ...AUTH_PATH_PREFIXES.map((pathPrefix) => ({
+        name: `auth${pathPrefix.replace(/[^A-Za-z0-9]+/g, '-')}`,
+        match: { pathPrefix },
+        service: 'auth',
+        upstream: { targets: [input.authUrl] },
+        credentials: 'passthrough' as const,
+        accept: ['anonymous' as const],
+        rateLimit: { limit: DEV_RATE_LIMITS.auth, window: '1m', by: 'ip' as const },
+      })),
     ],
     logging: { level: input.logLevel },
   };

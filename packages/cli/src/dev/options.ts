@@ -30,7 +30,8 @@ const isLogLevel = (v: string): v is LogLevel => (LOG_LEVELS as readonly string[
 export interface DevOptions {
   /** PGlite files (<dataDir>/pg), the dev master key and dev-credentials.json */
   readonly dataDir: string;
-  /** where the gateway, the auth service and the login demo listen; the rest stays on 127.0.0.1 */
+  /** where the gateway and the login demo listen; the rest (the auth service too: it is reached through the
+   *  gateway) stays on 127.0.0.1 */
   readonly host: string;
   readonly ports: DevPorts;
   readonly logLevel: LogLevel;
@@ -50,14 +51,16 @@ used when set). Seeds a demo user, a premium user, API keys and an OAuth client 
 prints them, with curl commands to try, on every start. Logs go to stderr. Ctrl-C stops everything.
 
   --data-dir <dir>     data directory (default ./data; env EDGEPASS_DATA_DIR)
-  --host <address>     address of the gateway, auth service and login demo (default 127.0.0.1)
+  --host <address>     address of the gateway and the login demo (default 127.0.0.1)
 ${DEV_COMPONENTS.map((c) => {
   const s = PORT_SPECS[c];
   const flag = `  --${s.flag} <n>`;
   return `${flag.padEnd(23)}${s.label} (default ${s.fallback}; env ${s.env})`;
 }).join('\n')}
 
-The gateway admin listener (metrics, readyz) and the example services always bind 127.0.0.1.
+The gateway is the one entry: it also fronts the auth service's pages and endpoints (the issuer is the
+gateway's URL). The auth service, the gateway admin listener (metrics, readyz) and the example services
+always bind 127.0.0.1.
 EDGEPASS_MASTER_KEY is used when set, else <data-dir>/master.key (created on first run).
 EDGEPASS_LOG_LEVEL sets the log level (default info).`;
 

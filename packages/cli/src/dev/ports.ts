@@ -27,6 +27,20 @@ function tryListen(host: string, port: number): Promise<string | undefined> {
   });
 }
 
+/** A port that is free on `host` right now (for a component asked to listen on port 0 whose URL must be known
+ * before it starts). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port: 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Throws PortInUseError for the first port (in component order) that cannot be bound. Port 0 is skipped. */
 export async function checkPortsFree(ports: DevPorts, hostOf: (c: DevComponent) => string): Promise<void> {
   for (const component of DEV_COMPONENTS) {

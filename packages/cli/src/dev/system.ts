@@ -1,7 +1,9 @@
 // Everything `edgepass dev` runs, in one process on one store: the login demo, the auth service, the demo
-// seed, the two example services and the gateway in front of them. Started in dependency order (the gateway
-// needs the auth service's JWKS and the services' addresses; the services need the gateway's passport JWKS,
-// which they fetch lazily), stopped in reverse.
+// seed, the two example services and the gateway in front of all of them. Started in dependency order (the
+// gateway needs the auth service's JWKS and the services' addresses; the services need the gateway's
+// passport JWKS, which they fetch lazily), stopped in reverse. The gateway is the one public entry: the auth
+// service's issuer is the gateway's URL (known before anything starts), and the auth service listens on
+// loopback behind it.
 import { type AuthService, startAuthService } from '@edgepass/auth';
 import { startUserService, SERVICE_NAME as USER_SERVICE } from '@edgepass/example-user-service';
 import { startVocabularyService, SERVICE_NAME as VOCABULARY_SERVICE } from '@edgepass/example-vocabulary-service';
@@ -13,13 +15,16 @@ import { DEMO_CLIENT_ID, DEV_GATEWAY_ID, devAuthConfig, devGatewayConfig } from 
 import type { DevCredentials } from './credentials.ts';
 import { type RunningDemoClient, startDemoClient } from './demo-client.ts';
 import { baseUrl, type DevComponent, type DevOptions } from './options.ts';
-import { checkPortsFree, portError } from './ports.ts';
+import { checkPortsFree, freePort, portError } from './ports.ts';
 import { seedDemo } from './seed.ts';
 
 export interface DevUrls {
   readonly gateway: string;
   readonly admin: string;
+  /** the issuer: the auth service's public paths through the gateway */
   readonly auth: string;
+  /** where the auth service itself listens (loopback, behind the gateway) */
+  readonly authDirect: string;
   readonly login: string;
   readonly vocabulary: string;
   readonly users: string;
@@ -70,7 +75,7 @@ export async function startDevSystem(
   logger: Logger,
 ): Promise<RunningDevSystem> {
   const { host, ports, dataDir } = options;
-  const hostOf = (c: DevComponent) => (c === 'gateway' || c === 'auth' || c === 'demo' ? host : LOOPBACK);
+  const hostOf = (c: DevComponent) => (c === 'gateway' || c === 'demo' ? host : LOOPBACK);
   const listening = async <T>(component: DevComponent, start: () => Promise<T>): Promise<T> => {
     try {
       return await start();
@@ -79,6 +84,9 @@ export async function startDevSystem(
     }
   };
   await checkPortsFree(ports, hostOf);
+  // the issuer names the gateway, so its port must be known before the auth service starts
+  const gatewayPort = ports.gateway === 0 ? await freePort(host) : ports.gateway;
+  const issuer = baseUrl(host, gatewayPort);
   const masterKey = env.EDGEPASS_MASTER_KEY?.trim() ? loadMasterKey(env) : ensureDevMasterKey(dataDir);
 
   const stops: Array<() => Promise<void>> = [];
@@ -91,7 +99,6 @@ export async function startDevSystem(
     const store: Store = await openStore(storeOptionsFromEnv({ ...env, EDGEPASS_DATA_DIR: dataDir }));
     stops.push(() => store.close());
 
-    let authIssuer = '';
     let gatewayUrl = '';
     const demo: RunningDemoClient = await listening('demo', () =>
       startDemoClient({
@@ -99,15 +106,15 @@ export async function startDevSystem(
         port: ports.demo,
         clientId: DEMO_CLIENT_ID,
         logger: logger.child({ component: 'login-demo' }),
-        authIssuer: () => authIssuer,
+        authIssuer: () => issuer,
         gatewayUrl: () => gatewayUrl,
       }),
     );
     stops.push(() => demo.close());
 
     const authConfig = devAuthConfig({
-      issuer: baseUrl(host, ports.auth),
-      host,
+      issuer,
+      host: LOOPBACK,
       port: ports.auth,
       demoCallback: demo.callbackUrl,
       demoHome: `${demo.url}/`,
@@ -125,7 +132,11 @@ export async function startDevSystem(
     if (seedDone.status === 'rejected') throw seedDone.reason;
     const auth = authStarted.value;
     const seeded = seedDone.value;
-    authIssuer = auth.url;
+    const authAddress = auth.app.server.address();
+    const authDirect = baseUrl(
+      LOOPBACK,
+      typeof authAddress === 'object' && authAddress ? authAddress.port : ports.auth,
+    );
 
     // each example service on loopback, verifying passports with the gateway's JWKS once the gateway is up
     const service = async (
@@ -145,9 +156,10 @@ export async function startDevSystem(
     const gateway = await startGateway({
       config: devGatewayConfig({
         host,
-        port: ports.gateway,
+        port: gatewayPort,
         adminPort: ports.admin,
-        authIssuer,
+        authIssuer: issuer,
+        authUrl: authDirect,
         vocabularyUrl: vocabulary.url,
         userServiceUrl: users.url,
         logLevel: options.logLevel,
@@ -174,7 +186,8 @@ export async function startDevSystem(
       urls: {
         gateway: gatewayUrl,
         admin,
-        auth: authIssuer,
+        auth: issuer,
+        authDirect,
         login: `${demo.url}/`,
         vocabulary: vocabulary.url,
         users: users.url,
