@@ -1,10 +1,13 @@
 // The standalone deployment of docs/deploy.md, exactly: ONE auth service and THREE gateways, each a separate
 // OS process started through the real CLI (`edgepass auth|gateway --config examples/deploy/...`), on one
 // PostgreSQL database and one Redis (own key prefix) with one master key, in front of a recording upstream.
-//   - a login (code + PKCE at the auth service) yields an access token and an ep_session cookie that every
-//     gateway accepts; the passports of all three verify against one gateway's passport JWKS;
-//   - an RFC 7009 revocation, a logout and an API-key revocation through the CLI, each performed once, are
-//     enforced by all three gateways within 1 s (their caches were warm);
+// The auth service sits behind the gateways (their passthrough routes); the public URL — the issuer — is
+// gateway 1's (standing in for the load balancer), and the gateways fetch its JWKS from it directly.
+//   - a login (code + PKCE, following the login form) made entirely through gateway 1 yields an access token
+//     and an ep_session cookie that every gateway accepts; the passports of all three verify against one
+//     gateway's passport JWKS; the auth service's JSON API takes the token through any gateway;
+//   - an RFC 7009 revocation (through gateway 3), a logout (through gateway 2) and an API-key revocation
+//     through the CLI, each performed once, are enforced by all three gateways within 1 s (caches warm);
 //   - one rate limit and one quota hold across the three (requests round-robin over them).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { generateMasterKey, type OpenedStore, openStore } from '@edgepass/store'
 import { parse } from 'yaml';
 import { formTo } from '../../packages/auth/test/core/browser.ts';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../support/env.ts';
+import { freePort } from '../support/servers.ts';
 import { waitFor } from '../support/wait.ts';
 import { CliProcess, cleanEnv } from './support/cli.ts';
 import { type LoggedIn, loginWithPkce } from './support/login.ts';
@@ -37,7 +41,10 @@ let store: OpenedStore;
 let upstream: RecordingUpstream;
 let sharedEnv: NodeJS.ProcessEnv;
 let auth: CliProcess;
+/** the public URL: gateway 1's; the issuer of every token */
 let issuer: string;
+/** where the auth service itself listens (only the gateways talk to it) */
+let authUrl: string;
 const gateways: Gateway[] = [];
 const cliRuns: CliProcess[] = [];
 
@@ -49,13 +56,14 @@ const webClient = (() => {
   return { clientId: client.clientId, redirectUri: client.redirectUris[0] };
 })();
 
-async function startGatewayProcess(n: number): Promise<Gateway> {
+async function startGatewayProcess(n: number, port = 0): Promise<Gateway> {
   const child = new CliProcess(`gateway ${n}`, ['gateway', '--config', GATEWAY_CONFIG], {
     ...sharedEnv,
     EDGEPASS_GATEWAY_HOST: '127.0.0.1',
-    EDGEPASS_GATEWAY_PORT: '0',
+    EDGEPASS_GATEWAY_PORT: String(port),
     EDGEPASS_ADMIN_PORT: '0',
     EDGEPASS_AUTH_ISSUER: issuer,
+    EDGEPASS_AUTH_URL: authUrl,
     VOCABULARY_SERVICE_URL: upstream.url,
     USER_SERVICE_URL: upstream.url,
   });
@@ -129,15 +137,21 @@ before(async () => {
     EDGEPASS_MASTER_KEY: generateMasterKey(),
   });
 
+  // the issuer names gateway 1, so its port (and the auth service's) is chosen before anything starts
+  const [authPort, publicPort] = [await freePort(), await freePort()];
+  issuer = `http://127.0.0.1:${publicPort}`;
+  authUrl = `http://127.0.0.1:${authPort}`;
   auth = new CliProcess('auth', ['auth', '--config', AUTH_CONFIG], {
     ...sharedEnv,
-    EDGEPASS_ISSUER: 'http://127.0.0.1:0',
-    EDGEPASS_AUTH_PORT: '0',
+    EDGEPASS_ISSUER: issuer,
+    EDGEPASS_AUTH_PORT: String(authPort),
   });
   const out = await auth.waitFor('auth service listening at ', { timeoutMs: 20_000 });
-  issuer = /auth service listening at (http:\/\/\S+)/.exec(out)?.[1] ?? '';
-  assert.ok(issuer);
-  gateways.push(...(await Promise.all([1, 2, 3].map(startGatewayProcess))));
+  assert.equal(/auth service listening at (http:\/\/\S+)/.exec(out)?.[1], issuer);
+  gateways.push(
+    ...(await Promise.all([startGatewayProcess(1, publicPort), startGatewayProcess(2), startGatewayProcess(3)])),
+  );
+  assert.equal(gateways[0]?.url, issuer);
 });
 
 after(async () => {
@@ -151,6 +165,7 @@ describe('one auth service, three gateways, one PostgreSQL, one Redis', () => {
   let premium: LoggedIn;
 
   before(async () => {
+    // the issuer's URL is gateway 1's: the whole login goes through it
     premium = await loginWithPkce({
       issuer,
       ...webClient,
@@ -163,6 +178,24 @@ describe('one auth service, three gateways, one PostgreSQL, one Redis', () => {
   test('all three are separate processes on their own ports, ready', () => {
     assert.equal(new Set(gateways.map((g) => g.process.child.pid)).size, 3);
     assert.equal(new Set(gateways.map((g) => g.url)).size, 3);
+  });
+
+  test('the login went through gateway 1 only: authorize, the login page and form, the token endpoint', (t) => {
+    const [first] = gateways;
+    assert.ok(first);
+    assert.ok(premium.requested.length >= 4, premium.requested.join('\n'));
+    t.diagnostic(premium.requested.map((url) => new URL(url).pathname).join(' → '));
+    for (const url of premium.requested) assert.equal(new URL(url).origin, first.url, url);
+    const routes = first.process.stdout
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request"'))
+      .map((line) => JSON.parse(line) as { route?: string; status: number });
+    for (const route of ['auth-oauth', 'auth-interaction']) {
+      assert.ok(
+        routes.some((r) => r.route === route && r.status < 400),
+        `gateway 1 proxied ${route} (passthrough to the auth service)`,
+      );
+    }
   });
 
   test('the access token and the session cookie of one login work on every gateway; passports share keys', async () => {
@@ -194,13 +227,17 @@ describe('one auth service, three gateways, one PostgreSQL, one Redis', () => {
         assert.equal(identity.via, via);
         assert.equal(identity.plan, 'premium');
       }
+      // the auth service's JSON API behind this gateway gets the Bearer token (a passthrough route)
+      const me = await fetch(`${g.url}/api/me`, { headers: { authorization: `Bearer ${premium.accessToken}` } });
+      assert.equal(me.status, 200, `gateway ${i + 1}, /api/me`);
+      assert.equal(((await me.json()) as { email: string }).email, 'premium@example.com');
     }
   });
 
-  test('an RFC 7009 revocation of the access token is enforced by all three within 1 s', async (t) => {
+  test('an RFC 7009 revocation (through gateway 3) of the access token is enforced by all three within 1 s', async (t) => {
     const bearer = { authorization: `Bearer ${premium.accessToken}` };
     for (const g of gateways) assert.equal(await statusOf(g, bearer), 200, 'warm: every gateway has it cached');
-    const revoke = await fetch(`${issuer}/oauth/revoke`, {
+    const revoke = await fetch(`${gateways[2]?.url}/oauth/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: premium.accessToken, client_id: webClient.clientId }),
@@ -212,10 +249,12 @@ describe('one auth service, three gateways, one PostgreSQL, one Redis', () => {
     for (const g of gateways) assert.equal(await statusOf(g, { cookie: `ep_session=${premium.session}` }), 200);
   });
 
-  test('a logout ends the session on all three within 1 s', async (t) => {
+  test('a logout through gateway 2 ends the session on all three within 1 s', async (t) => {
     const cookie = { cookie: `ep_session=${premium.session}` };
-    const page = await premium.browser.follow(`${issuer}/logout`);
+    const second = gateways[1]?.url ?? '';
+    const page = await premium.browser.follow(`${second}/logout`);
     const form = formTo(page, '/logout');
+    assert.equal(new URL(form.action).origin, second, 'the form posts back through gateway 2');
     const done = await premium.browser.follow(form.action, { form: form.fields });
     assert.equal(done.status, 200);
     t.diagnostic(`refused after ${(await allWithin(cookie, 401, Date.now())).join(', ')} ms`);

@@ -1,15 +1,28 @@
 // A browser login against the auth service with plain fetch: authorization request (code + PKCE S256) →
 // the login form → the client's redirect_uri with a code (not followed) → the token endpoint as a public
-// client. Returns the access token and the browser, whose jar holds the ep_session cookie.
+// client. Returns the access token, the browser, whose jar holds the ep_session cookie, and every URL the
+// login requested (so a test can check that all of it went through one gateway).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Browser, formTo } from '../../../packages/auth/test/core/browser.ts';
+import { Browser, formTo, type PageResult } from '../../../packages/auth/test/core/browser.ts';
 
 export interface LoggedIn {
   accessToken: string;
   browser: Browser;
   /** the ep_session cookie value */
   session: string;
+  /** every URL requested during the login, in order (the client's redirect_uri is not followed) */
+  requested: string[];
+}
+
+/** A Browser that remembers every URL it requested. */
+class RecordingBrowser extends Browser {
+  readonly requested: string[] = [];
+
+  override request(url: string, init?: Parameters<Browser['request']>[1]): Promise<PageResult> {
+    this.requested.push(url);
+    return super.request(url, init);
+  }
 }
 
 export async function loginWithPkce(options: {
@@ -20,7 +33,7 @@ export async function loginWithPkce(options: {
   email: string;
   password: string;
 }): Promise<LoggedIn> {
-  const browser = new Browser();
+  const browser = new RecordingBrowser();
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
   const authorize = new URL(`${options.issuer}/oauth/authorize`);
@@ -44,7 +57,9 @@ export async function loginWithPkce(options: {
   assert.equal(callback.searchParams.get('state'), state);
   const code = callback.searchParams.get('code');
   assert.ok(code, `login reached the redirect_uri with a code (status ${back.status})`);
-  const response = await fetch(`${options.issuer}/oauth/token`, {
+  const tokenEndpoint = `${options.issuer}/oauth/token`;
+  browser.requested.push(tokenEndpoint);
+  const response = await fetch(tokenEndpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -59,5 +74,5 @@ export async function loginWithPkce(options: {
   const tokens = (await response.json()) as { access_token: string };
   const session = browser.cookies.get('ep_session');
   assert.ok(session, 'the login set the ep_session cookie');
-  return { accessToken: tokens.access_token, browser, session };
+  return { accessToken: tokens.access_token, browser, session, requested: [...browser.requested] };
 }
