@@ -13,10 +13,9 @@ import { Redis } from 'ioredis';
 import { uniquePrefix } from '../../../test/support/env.ts';
 import { type RedisServer, startRedis } from '../../../test/support/servers.ts';
 import { assertRefused, INVALID_TOKEN_CHALLENGE } from './support/assertions.ts';
-import { sha256, TestCredentials } from './support/credentials.ts';
-import { eventually, startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
-import { TestIssuer } from './support/issuer.ts';
-import { TestUpstream } from './support/upstream.ts';
+import { type CredentialGateway, OWNER, startCredentialGateway } from './support/credential-gateway.ts';
+import { sha256 } from './support/credentials.ts';
+import { eventually } from './support/gateway.ts';
 
 const T0 = Date.UTC(2026, 6, 1, 12, 0, 0);
 const now = () => T0;
@@ -26,29 +25,24 @@ let redis: RedisServer;
 /** the test's own connection, for what the store API does not offer (CLIENT KILL, CONFIG SET) */
 let admin: Redis;
 let store: Store;
-let upstream: TestUpstream;
-let issuer: TestIssuer;
-let gw: TestGateway;
-let credentials: TestCredentials;
+let env: CredentialGateway;
 
 const refused = { status: 401, code: 'INVALID_CREDENTIAL', reason: 'revoked', challenge: INVALID_TOKEN_CHALLENGE };
 
-async function status(headers: Record<string, string>): Promise<number> {
-  const res = await fetch(gw.url('/api/x'), { headers });
-  await res.arrayBuffer();
-  return res.status;
+async function assertAll(list: Array<Record<string, string>>, expected: number, why: string): Promise<void> {
+  for (const headers of list) assert.equal(await env.status(headers), expected, why);
 }
 
-async function assertAll(list: Array<Record<string, string>>, expected: number, why: string): Promise<void> {
-  for (const headers of list) assert.equal(await status(headers), expected, why);
+async function assertAllRevoked(list: Array<Record<string, string>>): Promise<void> {
+  for (const headers of list) await assertRefused(await env.request(headers), env.gw.logs, refused);
 }
 
 /** How many times the gateway logged that its subscription was interrupted / resumed. */
 const logged = (state: 'interrupted' | 'resumed') =>
-  gw.logs.lines.filter((l) => l.msg?.startsWith(`event subscription ${state}`)).length;
+  env.gw.logs.lines.filter((l) => l.msg?.startsWith(`event subscription ${state}`)).length;
 
 async function metric(state: string): Promise<number> {
-  const text = await gw.gateway.metrics.registry.metrics();
+  const text = await env.gw.gateway.metrics.registry.metrics();
   const m = new RegExp(`^edgepass_event_subscription_total\\{state="${state}"\\} (\\d+)$`, 'm').exec(text);
   return Number(m?.[1] ?? 0);
 }
@@ -56,9 +50,9 @@ async function metric(state: string): Promise<number> {
 /** Warm credentials: a token with a jti, an API key and a session, each accepted (and cached) once. */
 async function warmCredentials(label: string) {
   const jti = `jti-${label}`;
-  const token = await issuer.mint({ jti }, { expiresIn: 3600 });
-  const key = await credentials.apiKey('usr_ada');
-  const session = await credentials.session('usr_ada');
+  const token = await env.issuer.mint({ jti }, { expiresIn: 3600 });
+  const key = await env.credentials.apiKey(OWNER);
+  const session = await env.credentials.session(OWNER);
   const headers: Array<Record<string, string>> = [
     { authorization: `Bearer ${token}` },
     { 'x-api-key': key.key },
@@ -73,46 +67,22 @@ before(async () => {
   admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
   admin.on('error', () => {});
   store = await openStore({ dataDir: 'memory://', redisUrl: redis.url, keyPrefix: PREFIX });
-  credentials = new TestCredentials(store.sql, T0);
-  await credentials.user('usr_ada');
-  upstream = await TestUpstream.start();
-  issuer = await TestIssuer.start({ now });
-  gw = await startTestGateway(
-    testConfig({
-      issuers: [
-        { id: 'idp', issuer: issuer.url, jwksUri: issuer.jwksUri, audiences: ['edgepass-api'], algorithms: ['RS256'] },
-      ],
-      credentials: { revalidateAfter: '1h', apiKey: { cacheTtl: '1h' }, session: { cacheTtl: '1h' } },
-      routes: [
-        {
-          name: 'api',
-          match: { pathPrefix: '/api' },
-          service: 'vocabulary',
-          upstream: { targets: [upstream.url] },
-          // no rate limit or quota: a cached credential is served without Redis
-          accept: ['access_token', 'api_key', 'session'],
-        },
-      ],
-    }),
-    { store, now, eventProbeIntervalMs: 50 },
-  );
+  env = await startCredentialGateway({ store, t0: T0, now, revalidateAfter: '1h', eventProbeIntervalMs: 50 });
 });
 
 after(async () => {
-  await gw?.close();
+  await env?.close();
   await store?.close();
   admin?.disconnect();
   await redis?.stop();
-  await upstream?.close();
-  await issuer?.down();
 });
 
 describe('a gateway whose Redis subscription was cut', () => {
   test('honours the revocations published while it was cut, once it is back', async () => {
     const { jti, key, session, headers } = await warmCredentials('cut');
     // the auth service's side of a logout / a key revocation: rows and denylist first, then the events
-    await credentials.revokeApiKey(key.id);
-    await credentials.revokeSession(session);
+    await env.credentials.revokeApiKey(key.id);
+    await env.credentials.revokeSession(session);
     await store.fast.kv.set(deniedJtiKey(jti), '1', { ttlMs: 3600_000 });
     await assertAll(headers, 200, 'cached, and no event yet');
 
@@ -138,7 +108,7 @@ describe('a gateway whose Redis subscription was cut', () => {
       await admin.config('SET', 'maxclients', '10000');
     }
     await eventually(() => logged('resumed') === 1, 'the subscription to be back');
-    for (const h of headers) await assertRefused(await fetch(gw.url('/api/x'), { headers: h }), gw.logs, refused);
+    await assertAllRevoked(headers);
     assert.equal(await metric('interrupted'), 1);
     assert.equal(await metric('resumed'), 1);
   });
@@ -148,13 +118,13 @@ describe('a gateway whose Redis subscription was cut', () => {
     const [, ...stored] = headers;
     await redis.stop();
     // Redis is down: the auth service revokes in the database, and no event can be published at all
-    await credentials.revokeApiKey(key.id);
-    await credentials.revokeSession(session);
+    await env.credentials.revokeApiKey(key.id);
+    await env.credentials.revokeSession(session);
     await eventually(() => logged('interrupted') === 2, 'the gateway to notice that Redis is gone');
     await assertAll(stored, 200, 'cached API keys and sessions are served without Redis');
     redis = await startRedis({ port: redis.port });
     await eventually(() => logged('resumed') === 2, 'the subscription to be back', 10_000);
-    for (const h of stored) await assertRefused(await fetch(gw.url('/api/x'), { headers: h }), gw.logs, refused);
+    await assertAllRevoked(stored);
     assert.equal(await metric('resumed'), 2);
   });
 });

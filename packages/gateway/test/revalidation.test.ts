@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deniedJtiKey, type KeyValue, type Store, StoreUnavailableError } from '@edgepass/store';
 import { assertRefused, INVALID_TOKEN_CHALLENGE } from './support/assertions.ts';
-import { TestCredentials } from './support/credentials.ts';
-import { openMemoryStore, startTestGateway, type TestGateway, testConfig } from './support/gateway.ts';
-import { TestIssuer } from './support/issuer.ts';
-import { TestUpstream } from './support/upstream.ts';
+import { type CredentialGateway, OWNER, startCredentialGateway } from './support/credential-gateway.ts';
+import { openMemoryStore } from './support/gateway.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 9, 0, 0);
 const REVALIDATE_AFTER = 30_000;
@@ -18,10 +16,7 @@ let clock = T0;
 const now = () => clock;
 
 let store: Store;
-let upstream: TestUpstream;
-let issuer: TestIssuer;
-let gw: TestGateway;
-let credentials: TestCredentials;
+let env: CredentialGateway;
 /** denylist reads by the gateway, and a switch that makes them fail like an unreachable Redis */
 const denylist = { reads: 0, failing: false };
 
@@ -46,111 +41,89 @@ const refused = (reason: string) => ({
   reason,
   challenge: INVALID_TOKEN_CHALLENGE,
 });
-const get = (path: string, headers: Record<string, string>) => fetch(gw.url(path), { headers });
-async function status(path: string, headers: Record<string, string>): Promise<number> {
-  const res = await get(path, headers);
-  await res.arrayBuffer();
-  return res.status;
-}
+const status = (headers: Record<string, string>) => env.status(headers);
 const denyJti = (jti: string) => store.fast.kv.set(deniedJtiKey(jti), '1', { ttlMs: 3600_000 });
+const bearerFor = async (jti: string) => ({
+  authorization: `Bearer ${await env.issuer.mint({ jti }, { expiresIn: 3600 })}`,
+});
 
 before(async () => {
   store = await openMemoryStore();
-  credentials = new TestCredentials(store.sql, T0);
-  await credentials.user('usr_ada');
-  upstream = await TestUpstream.start();
-  issuer = await TestIssuer.start({ now });
-  gw = await startTestGateway(
-    testConfig({
-      issuers: [
-        { id: 'idp', issuer: issuer.url, jwksUri: issuer.jwksUri, audiences: ['edgepass-api'], algorithms: ['RS256'] },
-      ],
-      // cached for an hour, but re-checked every 30 s
-      credentials: { revalidateAfter: REVALIDATE_AFTER, apiKey: { cacheTtl: '1h' }, session: { cacheTtl: '1h' } },
-      routes: [
-        {
-          name: 'api',
-          match: { pathPrefix: '/api' },
-          service: 'vocabulary',
-          upstream: { targets: [upstream.url] },
-          accept: ['access_token', 'api_key', 'session'],
-        },
-      ],
-    }),
-    { store: observed(store), now },
-  );
+  // cached for an hour, but re-checked every 30 s
+  env = await startCredentialGateway({
+    store,
+    gatewayStore: observed(store),
+    t0: T0,
+    now,
+    revalidateAfter: REVALIDATE_AFTER,
+  });
 });
 
 after(async () => {
-  await gw?.close();
+  await env?.close();
   await store?.close();
-  await upstream?.close();
-  await issuer?.down();
 });
 
 describe('with events suppressed, a revocation is honoured once revalidateAfter has passed', () => {
   test('a denylisted jti', async () => {
     clock = T0;
-    const token = await issuer.mint({ jti: 'jti-suppressed' }, { expiresIn: 3600 });
-    const bearer = { authorization: `Bearer ${token}` };
-    assert.equal(await status('/api/a', bearer), 200);
+    const bearer = await bearerFor('jti-suppressed');
+    assert.equal(await status(bearer), 200);
     await denyJti('jti-suppressed'); // what a logout writes; its token.revoked event never arrives
     clock = T0 + REVALIDATE_AFTER - 1;
-    assert.equal(await status('/api/a', bearer), 200, 'still served from the cache within the bound');
+    assert.equal(await status(bearer), 200, 'still served from the cache within the bound');
     clock = T0 + REVALIDATE_AFTER;
-    await assertRefused(await get('/api/a', bearer), gw.logs, refused('revoked'));
+    await assertRefused(await env.request(bearer), env.gw.logs, refused('revoked'));
     clock = T0 + REVALIDATE_AFTER + 1;
-    await assertRefused(await get('/api/a', bearer), gw.logs, refused('revoked'));
+    await assertRefused(await env.request(bearer), env.gw.logs, refused('revoked'));
   });
 
   test('a revoked API key and a revoked session', async () => {
     clock = T0;
-    const { id, key } = await credentials.apiKey('usr_ada');
-    const session = await credentials.session('usr_ada');
+    const { id, key } = await env.credentials.apiKey(OWNER);
+    const session = await env.credentials.session(OWNER);
     const withKey = { 'x-api-key': key };
     const withSession = { cookie: `ep_session=${session}` };
-    assert.equal(await status('/api/b', withKey), 200);
-    assert.equal(await status('/api/b', withSession), 200);
-    await credentials.revokeApiKey(id);
-    await credentials.revokeSession(session);
+    assert.equal(await status(withKey), 200);
+    assert.equal(await status(withSession), 200);
+    await env.credentials.revokeApiKey(id);
+    await env.credentials.revokeSession(session);
     clock = T0 + REVALIDATE_AFTER - 1;
-    assert.equal(await status('/api/b', withKey), 200, 'cached (cacheTtl 1h) within the bound');
-    assert.equal(await status('/api/b', withSession), 200, 'cached (cacheTtl 1h) within the bound');
+    assert.equal(await status(withKey), 200, 'cached (cacheTtl 1h) within the bound');
+    assert.equal(await status(withSession), 200, 'cached (cacheTtl 1h) within the bound');
     clock = T0 + REVALIDATE_AFTER;
-    await assertRefused(await get('/api/b', withKey), gw.logs, refused('revoked'));
-    await assertRefused(await get('/api/b', withSession), gw.logs, refused('revoked'));
+    await assertRefused(await env.request(withKey), env.gw.logs, refused('revoked'));
+    await assertRefused(await env.request(withSession), env.gw.logs, refused('revoked'));
   });
 });
 
 describe('the re-check of a cached token', () => {
   test('reads the denylist once per interval, shared by concurrent requests; a token that stays good stays cached', async () => {
     clock = T0;
-    const token = await issuer.mint({ jti: 'jti-good' }, { expiresIn: 3600 });
-    const bearer = { authorization: `Bearer ${token}` };
+    const bearer = await bearerFor('jti-good');
     const before = denylist.reads;
-    assert.equal(await status('/api/c', bearer), 200);
+    assert.equal(await status(bearer), 200);
     assert.equal(denylist.reads - before, 1, 'verified once');
-    for (let i = 0; i < 5; i++) assert.equal(await status('/api/c', bearer), 200);
+    for (let i = 0; i < 5; i++) assert.equal(await status(bearer), 200);
     assert.equal(denylist.reads - before, 1, 'cache hits read nothing');
     clock = T0 + REVALIDATE_AFTER;
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => status('/api/c', bearer)));
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => status(bearer)));
     assert.deepEqual(new Set(statuses), new Set([200]));
     assert.equal(denylist.reads - before, 2, 'ten concurrent requests past the bound: one re-check');
     clock = T0 + 2 * REVALIDATE_AFTER - 1;
-    assert.equal(await status('/api/c', bearer), 200);
+    assert.equal(await status(bearer), 200);
     assert.equal(denylist.reads - before, 2, 'the next re-check is due one interval after the last one');
   });
 
   test('fails closed (503) when the denylist cannot be read, and recovers with the store', async () => {
     clock = T0;
-    const token = await issuer.mint({ jti: 'jti-outage' }, { expiresIn: 3600 });
-    const bearer = { authorization: `Bearer ${token}` };
-    assert.equal(await status('/api/d', bearer), 200);
+    const bearer = await bearerFor('jti-outage');
+    assert.equal(await status(bearer), 200);
     denylist.failing = true;
     try {
-      assert.equal(await status('/api/d', bearer), 200, 'within the bound: no store needed');
+      assert.equal(await status(bearer), 200, 'within the bound: no store needed');
       clock = T0 + REVALIDATE_AFTER;
-      await assertRefused(await get('/api/d', bearer), gw.logs, {
+      await assertRefused(await env.request(bearer), env.gw.logs, {
         status: 503,
         code: 'DEPENDENCY_UNAVAILABLE',
         reason: 'store_unavailable',
@@ -158,6 +131,6 @@ describe('the re-check of a cached token', () => {
     } finally {
       denylist.failing = false;
     }
-    assert.equal(await status('/api/d', bearer), 200);
+    assert.equal(await status(bearer), 200);
   });
 });
