@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       `# ${new Date().toISOString()}  ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`,
       `# targets: ${options.targets.join(' ')}  conns=${options.conns} secs=${options.secs} warmup=${options.warmup} rounds=${options.rounds} alg=${options.alg} tokens=${options.tokens} path=${options.path}`,
       `# load: ${useWrk ? 'wrk -t1' : 'autocannon'} on the same machine; node ${process.version}; ${versions()}`,
+      `# code: ${gitState()}`,
     ].join('\n');
     log(header);
     writeFileSync(join(outDir, 'header.txt'), `${header}\n`);
@@ -324,6 +325,15 @@ function ensurePeers(targets: readonly string[]): boolean {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return r.status === 0;
+}
+
+/** The commit measured, and whether the working tree differed from it. */
+function gitState(): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: benchDir, encoding: 'utf8' });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head.status !== 0) return 'not a git checkout';
+  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', '../packages', '.']).stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in packages/ or bench/' : ''}`;
 }
 
 function versions(): string {
