@@ -173,4 +173,55 @@ describe('upgrade', () => {
     socket.destroy();
     await until(() => upstreamSocketClosed, 'the upstream connection to close');
   });
+
+  test('bytes sent with and after the upgrade request, before the 101, reach the upstream in order; a FIN ends the tunnel', async () => {
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let received = '';
+    let arrived = false;
+    let upstreamEnded = false;
+    const raw = createServer();
+    const sockets: Array<import('node:stream').Duplex> = [];
+    raw.on('upgrade', (_req: IncomingMessage, socket, head: Buffer) => {
+      arrived = true;
+      sockets.push(socket);
+      received += head.toString();
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+      });
+      socket.on('end', () => {
+        upstreamEnded = true; // and, like a sloppy peer, never closes its side
+      });
+      void answered.then(() =>
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: raw\r\n\r\n'),
+      );
+    });
+    const { url } = await listen(raw);
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await shut(raw);
+    });
+    const gw = await gateway({ targets: [url] });
+    const client = connect(gw.port, '127.0.0.1');
+    cleanups.push(async () => void client.destroy());
+    let fromUpstream = '';
+    client.on('data', (chunk: Buffer) => {
+      fromUpstream += chunk.toString();
+    });
+    client.write('GET /raw HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: raw\r\n\r\nwith-the-request;');
+    await until(() => arrived, 'the upgrade to reach the upstream');
+    client.write('before-the-101;');
+    answer();
+    await until(() => fromUpstream.includes('101 Switching Protocols'), 'the 101 to reach the client');
+    client.write('after-the-101');
+    await until(() => received.endsWith('after-the-101'), 'the bytes to reach the upstream');
+    assert.equal(received, 'with-the-request;before-the-101;after-the-101');
+
+    const clientClosed = once(client, 'close');
+    client.end();
+    await until(() => upstreamEnded, 'the FIN to reach the upstream');
+    await clientClosed; // the gateway closed the tunnel although the upstream kept its side open
+  });
 });

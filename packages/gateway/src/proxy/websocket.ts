@@ -148,8 +148,12 @@ class UpgradeAttempt extends Attempt<Target> {
     upstreamSocket.on('close', closeBoth);
     client.on('error', closeBoth);
     client.on('close', closeBoth);
-    client.pipe(upstreamSocket);
-    upstreamSocket.pipe(client);
+    // A FIN from either side ends the tunnel: it is passed on after the data before it, then both sockets close
+    // (a WebSocket peer half-closes only once the closing handshake is done; a half-open tunnel would linger).
+    client.on('end', () => upstreamSocket.end(closeBoth));
+    upstreamSocket.on('end', () => client.end(closeBoth));
+    client.pipe(upstreamSocket, { end: false });
+    upstreamSocket.pipe(client, { end: false });
   }
 
   /** The upstream answered without switching protocols (401, 403, 404, 426...): relay that answer and close. */
