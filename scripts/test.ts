@@ -17,6 +17,7 @@ const patterns = [
   'packages/*/test/**/*.test.ts',
   'examples/*/**/*.test.ts',
   'test/**/*.test.ts',
+  'bench/*.test.ts',
 ];
 const files = patterns
   .flatMap((p) => globSync(p, { cwd: root }))

@@ -256,6 +256,28 @@ describe('forward: streaming', () => {
     assert.equal(received.join(''), 'data: one\n\ndata: two\n\n');
   });
 
+  test('SSE: the response head reaches the client before the first event is written', async () => {
+    let releaseFirstEvent: () => void = () => {};
+    const headSeen = new Promise<void>((resolve) => {
+      releaseFirstEvent = resolve;
+    });
+    const up = await upstream((_req, res) => {
+      // an SSE upstream that answers at once but has nothing to say yet
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.flushHeaders();
+      void headSeen.then(() => res.end('data: late\n\n'));
+    });
+    const gw = await gateway({ targets: [up.url] });
+    // resolves only once the head arrived; the upstream writes no event until then
+    const res = await fetchRaw(`${gw.url}/events`);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'text/event-stream');
+    releaseFirstEvent();
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'data: late\n\n');
+  });
+
   test('chunked request body: the upstream sees the first chunk before the client sends the last', async () => {
     let upstreamGotFirst: () => void = () => {};
     const firstArrived = new Promise<void>((resolve) => {

@@ -141,6 +141,9 @@ class ForwardHandler extends Attempt<Target> implements Dispatcher.DispatchHandl
     stripResponseHopByHop(headers);
     if (statusMessage) this.#res.writeHead(statusCode, statusMessage, headers);
     else this.#res.writeHead(statusCode, headers);
+    // A streamed response (SSE, chunked) may send its head long before its first chunk: send the head now so
+    // the client sees it at once. With a Content-Length the head rides with the first body write instead.
+    if (headers['content-length'] === undefined) this.#res.flushHeaders();
     this.#responded = true;
   }
 
