@@ -7,10 +7,10 @@
 // createAuthService builds it for config.issuer (use app.inject or listen yourself); startAuthService
 // listens on config.host:config.port and, when the issuer's port is 0, uses the bound port in the issuer.
 import { randomBytes } from 'node:crypto';
-import { isStoreUnavailable, loadMasterKey, SigningKeyStore, type Store } from '@edgepass/store';
+import { loadMasterKey, SigningKeyStore, type Store } from '@edgepass/store';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { Accounts } from './accounts/accounts.ts';
@@ -18,8 +18,8 @@ import { registerJsonApi } from './api/index.ts';
 import { Clients } from './clients/clients.ts';
 import { type AuthConfig, cookiesSecure, grantTtlSec } from './config.ts';
 import { deriveKey } from './crypto.ts';
-import { AUTH_ERRORS, AuthError, type AuthErrorCode, isAuthError, problemFor } from './errors.ts';
 import { registerExternalLoginRoutes } from './external/external-login.ts';
+import { handleError, handleRouterError, notFound } from './http-errors.ts';
 import { createLogger } from './logger.ts';
 import { createAdapterFactory, grantExists, pruneExpired, revokeGrants } from './oidc/adapter.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
@@ -31,8 +31,6 @@ import type { LoadedKeys, SigningKeySource } from './oidc/signing-keys.ts';
 import { Csrf } from './pages/csrf.ts';
 import { registerInteractionRoutes } from './pages/interaction-routes.ts';
 import { registerLogoutRoutes } from './pages/logout-routes.ts';
-import { sendPage } from './pages/respond.ts';
-import { errorView } from './pages/views.ts';
 import type { AuthRuntime } from './runtime.ts';
 import { BrowserSessions } from './sessions/browser-sessions.ts';
 import { LoginThrottle } from './throttle.ts';
@@ -71,31 +69,8 @@ export interface AuthService {
   close(): Promise<void>;
 }
 
-const PAGE_PREFIXES = ['/interaction/', '/logout', '/auth/'];
 /** Expired oidc_models rows and browser sessions are deleted this often. */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
-const isPagePath = (url: string) => PAGE_PREFIXES.some((p) => url.startsWith(p));
-
-function toAuthError(err: unknown): AuthError {
-  if (isAuthError(err)) return err;
-  if (isStoreUnavailable(err)) return new AuthError('AUTH_UNAVAILABLE', { reason: 'store_unavailable', cause: err });
-  const status = (err as FastifyError).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code: AuthErrorCode = status === 404 ? 'AUTH_NOT_FOUND' : 'AUTH_BAD_REQUEST';
-    return new AuthError(code, { reason: (err as FastifyError).code ?? 'bad_request', cause: err });
-  }
-  return new AuthError('AUTH_INTERNAL', { reason: 'unexpected_error', cause: err });
-}
-
-function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = toAuthError(err);
-  if (e.status >= 500) request.log.error({ err: e.cause ?? e, reason: e.reason, code: e.code }, 'request failed');
-  else request.log.info({ reason: e.reason, code: e.code }, 'request refused');
-  if (e.retryAfterSec) reply.header('retry-after', String(e.retryAfterSec));
-  if (isPagePath(request.url))
-    return sendPage(reply, e.status, 'Error', errorView(AUTH_ERRORS[e.code].title, request.id));
-  return reply.code(e.status).type('application/problem+json').send(problemFor(e.code, request.id));
-}
 
 class AuthServiceImpl implements AuthService {
   readonly app: FastifyInstance;
@@ -207,14 +182,13 @@ class AuthServiceImpl implements AuthService {
       trustProxy: config.trustProxy,
       genReqId: () => `req_${randomBytes(12).toString('base64url')}`,
       bodyLimit: 64 * 1024,
+      frameworkErrors: handleRouterError,
     }) as unknown as FastifyInstance;
     this.app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
     });
     this.app.setErrorHandler(handleError);
-    this.app.setNotFoundHandler((request, reply) =>
-      handleError(new AuthError('AUTH_NOT_FOUND', { reason: 'route_not_found' }), request, reply),
-    );
+    this.app.setNotFoundHandler(notFound);
     this.#routes(runtime, env);
   }
 

@@ -3,7 +3,7 @@
 // subject is a user (not a client_credentials client) that user must still be active and an admin.
 import type { FastifyRequest } from 'fastify';
 import { findOwner, type OwnerProfile } from '../apikeys/owners.ts';
-import { JsonApiError } from './errors.ts';
+import { JsonApiError } from '../errors.ts';
 import type { AccessTokenPrincipal, JsonApiDeps } from './index.ts';
 
 export const ADMIN_ROLE = 'admin';
@@ -89,12 +89,4 @@ export async function authenticate(access: Access, request: FastifyRequest, deps
     throw new JsonApiError('API_ADMIN_REQUIRED', { reason: 'admin_role_revoked' });
   }
   return { kind: 'admin', token };
-}
-
-/** RFC 6750 §3 challenge for a 401/403 Bearer answer. */
-export function wwwAuthenticate(bearer: { error?: string; scope?: string }): string {
-  const params = ['realm="edgepass"'];
-  if (bearer.error) params.push(`error="${bearer.error}"`);
-  if (bearer.scope) params.push(`scope="${bearer.scope.replace(/["\\]/g, '')}"`);
-  return `Bearer ${params.join(', ')}`;
 }

@@ -1,14 +1,15 @@
-// Every failure of a JSON API request becomes an RFC 9457 problem document with a registry code and
+// Every failure of a JSON API request becomes an RFC 9457 problem document with an API_* code and
 // generic text; the reason (and, for 5xx, the error) goes to the request log only.
 import { isStoreUnavailable } from '@edgepass/store';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { wwwAuthenticate } from './caller.ts';
-import { JsonApiError, type JsonApiErrorCode, jsonApiProblem } from './errors.ts';
+import { JsonApiError, type JsonApiErrorCode } from '../errors.ts';
+import { logError, sendProblem } from '../problem.ts';
 
-/** Fastify's own request errors (body parsing, limits) by status. */
+/** Fastify's own request errors (body parsing, limits, router) by status. */
 const FASTIFY_STATUS_CODES: Record<number, JsonApiErrorCode> = {
   400: 'API_BAD_REQUEST',
   413: 'API_PAYLOAD_TOO_LARGE',
+  414: 'API_URL_TOO_LONG',
   415: 'API_UNSUPPORTED_MEDIA_TYPE',
 };
 
@@ -23,26 +24,16 @@ function toJsonApiError(error: unknown): JsonApiError {
   return new JsonApiError('API_INTERNAL', { reason: 'unexpected_error', cause: error });
 }
 
-export function sendProblem(error: JsonApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error.status >= 500)
-    request.log.error({ reason: error.reason, errorCode: error.code, err: error.cause }, 'json api request failed');
-  else request.log.info({ reason: error.reason, errorCode: error.code }, 'json api request refused');
-  if (error.bearer) reply.header('www-authenticate', wwwAuthenticate(error.bearer));
-  return reply
-    .code(error.status)
-    .header('cache-control', 'no-store')
-    .type('application/problem+json')
-    .send(jsonApiProblem(error, request.id));
-}
-
 export async function handleJsonApiError(
   error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  return sendProblem(toJsonApiError(error), request, reply);
+  const refusal = toJsonApiError(error);
+  logError(request.log, refusal);
+  return sendProblem(reply, refusal, request.id);
 }
 
 export async function notFound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  return sendProblem(new JsonApiError('API_NOT_FOUND', { reason: 'no_route' }), request, reply);
+  return handleJsonApiError(new JsonApiError('API_NOT_FOUND', { reason: 'no_route' }), request, reply);
 }

@@ -20,8 +20,8 @@ import type { RouteContext } from './routes/context.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { ownerKeyRoutes } from './routes/owner-keys.ts';
 
+export { JSON_API_ERROR_CODES, JSON_API_ERRORS, JsonApiError, type JsonApiErrorCode } from '../errors.ts';
 export { ADMIN_ROLE, OWNER_SCOPES } from './caller.ts';
-export { JSON_API_ERROR_CODES, JSON_API_ERRORS, JsonApiError, type JsonApiErrorCode } from './errors.ts';
 
 /** Who called, from a verified access token issued by this auth service. */
 export interface AccessTokenPrincipal {
@@ -53,6 +53,11 @@ export interface JsonApiDeps {
 }
 
 const PREFIXES = ['/api', '/admin/api'] as const;
+
+/** Whether a request URL belongs to the JSON API (answered with API_* codes). */
+export function isJsonApiUrl(url: string): boolean {
+  return PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`));
+}
 
 /** Every route of the JSON API, in OpenAPI order. */
 export function jsonApiRoutes(deps: JsonApiDeps): AnyRoute[] {

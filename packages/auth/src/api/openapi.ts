@@ -1,7 +1,7 @@
 // OpenAPI 3.1 document of the JSON API, built from the route table and its zod schemas.
 import { z } from 'zod';
+import { JSON_API_ERRORS, type JsonApiErrorCode } from '../errors.ts';
 import { ADMIN_ROLE } from './caller.ts';
-import { JSON_API_ERRORS, type JsonApiErrorCode } from './errors.ts';
 import { type AnyRoute, routeErrorCodes } from './route.ts';
 import { problemView } from './schemas.ts';
 

@@ -3,8 +3,8 @@
 // document, so the two cannot drift apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { type FieldProblem, JsonApiError, type JsonApiErrorCode } from '../errors.ts';
 import { type Access, type AdminCaller, authenticate, type Caller, type OwnerCaller } from './caller.ts';
-import { type FieldProblem, JsonApiError, type JsonApiErrorCode } from './errors.ts';
 import type { JsonApiDeps } from './index.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -69,7 +69,7 @@ export function routeErrorCodes(route: AnyRoute): JsonApiErrorCode[] {
   if (route.access.kind !== 'public') codes.add('API_INVALID_TOKEN');
   if (route.access.kind === 'owner' && route.access.scope) codes.add('API_INSUFFICIENT_SCOPE');
   if (route.access.kind === 'admin') codes.add('API_ADMIN_REQUIRED');
-  if (route.params) codes.add('API_NOT_FOUND');
+  if (route.params) for (const c of ['API_NOT_FOUND', 'API_URL_TOO_LONG'] as const) codes.add(c);
   if (route.query || route.body) codes.add('API_VALIDATION_FAILED');
   if (route.body)
     for (const c of ['API_BAD_REQUEST', 'API_PAYLOAD_TOO_LARGE', 'API_UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(c);

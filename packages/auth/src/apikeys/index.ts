@@ -1,5 +1,5 @@
 // API keys: format, storage, domain operations and the reference validity check.
-export { JsonApiError, type JsonApiErrorCode } from '../api/errors.ts';
+export { JsonApiError, type JsonApiErrorCode } from '../errors.ts';
 export {
   API_KEY_ENVS,
   type ApiKeyEnv,

@@ -2,7 +2,7 @@
 // overlap. Every change publishes `api_key.changed` {id, hash} so gateways drop cached lookups.
 // Publishing is best-effort after commit (logged on failure); revoking again republishes.
 import type { PubSub, Sql, SqlExecutor } from '@edgepass/store';
-import { JsonApiError } from '../api/errors.ts';
+import { JsonApiError } from '../errors.ts';
 import { type ApiKeyEnv, generateApiKey, newApiKeyId } from './format.ts';
 import { type ErrorLogger, publishAfterCommit } from './publish.ts';
 import { type ApiKeyRecord, apiKeyStatus } from './record.ts';

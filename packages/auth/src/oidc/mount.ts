@@ -2,7 +2,8 @@
 // content-type parser leaves the body stream untouched (oidc-provider reads it itself), and the handler
 // hands the raw request/response to the current provider instance (reply.hijack()).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { problemFor } from '../errors.ts';
+import { AuthError } from '../errors.ts';
+import { sendProblem } from '../problem.ts';
 import type { ProviderHolder } from './provider-holder.ts';
 
 const WELL_KNOWN = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
@@ -14,7 +15,7 @@ export async function mountProvider(app: FastifyInstance, holder: ProviderHolder
 
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!holder.ready) {
-        return reply.code(503).type('application/problem+json').send(problemFor('AUTH_UNAVAILABLE', request.id));
+        return sendProblem(reply, new AuthError('AUTH_UNAVAILABLE', { reason: 'provider_not_ready' }), request.id);
       }
       request.raw.headers['x-request-id'] = request.id;
       reply.raw.setHeader('x-request-id', request.id);

@@ -2,9 +2,9 @@
 // users.plan defaults to it). Changing a plan publishes `user.changed` so gateways drop cached
 // sessions and passports that carry the old plan.
 import type { PubSub, SqlExecutor } from '@edgepass/store';
-import { JsonApiError } from '../api/errors.ts';
 import { OWNER_COLUMNS, type OwnerProfile, ownerFromRow } from '../apikeys/owners.ts';
 import { type ErrorLogger, publishAfterCommit } from '../apikeys/publish.ts';
+import { JsonApiError } from '../errors.ts';
 
 export const DEFAULT_PLANS = ['free', 'premium'] as const;
 

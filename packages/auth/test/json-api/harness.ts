@@ -15,9 +15,9 @@ import { generateKeyPair, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { type Logger, pino } from 'pino';
 import type { z } from 'zod';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
-import type { JsonApiErrorCode } from '../../src/api/errors.ts';
 import { type AccessTokenPrincipal, type JsonApiDeps, registerJsonApi } from '../../src/api/index.ts';
 import { problemView } from '../../src/api/schemas.ts';
+import type { JsonApiErrorCode } from '../../src/errors.ts';
 
 export const ISSUER = 'https://auth.test.example';
 export const AUDIENCE = 'edgepass-api';

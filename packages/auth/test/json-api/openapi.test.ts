@@ -2,8 +2,8 @@
 // every $ref resolves, every operation documents its success schema, its errors and its security.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { JSON_API_ERRORS } from '../../src/api/errors.ts';
 import { openApiPath } from '../../src/api/openapi.ts';
+import { JSON_API_ERRORS } from '../../src/errors.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 type Json = Record<string, unknown>;

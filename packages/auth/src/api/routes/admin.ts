@@ -1,8 +1,8 @@
 // Admin API (role `admin`): keys of any user, plans, usage of any user or key. Admins may set any scope.
 import { findOwner } from '../../apikeys/owners.ts';
+import { JsonApiError } from '../../errors.ts';
 import { setUserPlan } from '../../usage/plans.ts';
 import { usageReport } from '../../usage/report.ts';
-import { JsonApiError } from '../errors.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import {
   adminCreateKeyBody,

@@ -1,8 +1,8 @@
 // Owner API for API keys: a user manages their own keys (scope api_keys:manage). Another user's key id
 // answers 404, exactly like an id that does not exist.
 import { scopesNotGrantable } from '../../apikeys/scopes.ts';
+import { JsonApiError } from '../../errors.ts';
 import { OWNER_SCOPES } from '../caller.ts';
-import { JsonApiError } from '../errors.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import {
   apiKeyListView,
