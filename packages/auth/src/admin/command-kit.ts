@@ -1,13 +1,19 @@
-// Shared plumbing of the `edgepass users|clients|keys|auth` commands (packages/cli wires them in): a
+// Shared plumbing of the `edgepass users|clients|api-keys|keys|auth` commands (packages/cli wires them in): a
 // subcommand dispatcher with usage errors (exit 2) vs failures (exit 1), injectable I/O for in-process
 // tests, and the store + master key opened from the environment, as an operator runs them next to a
 // deployment without the service running.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ensureDevMasterKey, loadMasterKey, openStore, type Store, storeOptionsFromEnv } from '@edgepass/store';
 import { type AuthConfig, loadAuthConfig } from '../config.ts';
-import { isAuthError } from '../errors.ts';
+import { isAuthServiceError } from '../errors.ts';
 
 export class UsageError extends Error {}
+
+/** A usage mistake (exit 2, with the usage text) rather than a failure (exit 1). */
+export function isUsageError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+}
 
 export interface CommandIo {
   env?: NodeJS.ProcessEnv;
@@ -24,6 +30,8 @@ export interface CommandContext {
   out: (line: string) => void;
   err: (line: string) => void;
   stdin: () => Promise<string>;
+  /** Opens the store named by the environment (the caller closes it). */
+  openStore(): Promise<Store>;
   /** Runs fn with a store opened from the environment, closing it afterwards. */
   withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** EDGEPASS_MASTER_KEY; embedded mode (no DATABASE_URL) falls back to the dev key file in the data dir. */
@@ -56,6 +64,7 @@ export function commandContext(io: CommandIo = {}): CommandContext {
     out: io.out ?? ((line) => process.stdout.write(`${line}\n`)),
     err: io.err ?? ((line) => process.stderr.write(`${line}\n`)),
     stdin: io.stdin ?? readStdin,
+    openStore: () => open(env),
     async withStore(fn) {
       const store = await open(env);
       try {
@@ -77,6 +86,13 @@ export function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: st
   return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
 }
 
+/** parseArgs for a subcommand that takes no positional argument: its option values. */
+export function flags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  const { values, positionals } = args(argv, options);
+  if (positionals.length > 0) throw new UsageError('unexpected argument');
+  return values;
+}
+
 export function exactlyOne(positionals: string[], what: string): string {
   if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected exactly one ${what}`);
   return positionals[0];
@@ -94,6 +110,31 @@ export function table(rows: string[][]): string[] {
 }
 
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '-');
+
+export interface ListOptions<T> {
+  /** --json: one JSON array of `jsonOf(item)` (default the item itself) instead of columns */
+  json: boolean;
+  /** column header → the cell of an item */
+  columns: Record<string, (item: T) => string>;
+  jsonOf?: (item: T) => unknown;
+}
+
+/** Prints a list on stdout: aligned columns under their headers, or JSON with --json. */
+export function printList<T>(ctx: CommandContext, items: readonly T[], options: ListOptions<T>): void {
+  if (options.json) {
+    ctx.out(JSON.stringify(options.jsonOf ? items.map(options.jsonOf) : items));
+    return;
+  }
+  const cells = Object.values(options.columns);
+  const rows = items.map((item) => cells.map((cell) => cell(item)));
+  for (const line of table([Object.keys(options.columns), ...rows])) ctx.out(line);
+}
+
+/** `--limit 50` → 50; UsageError unless 1 to 999999999. */
+export function positiveInt(text: string, option: string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new UsageError(`${option}: expected a positive integer`);
+  return Number(text);
+}
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -128,11 +169,11 @@ export function defineCommand(spec: {
         await handler(rest, ctx);
         return 0;
       } catch (e) {
-        if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+        if (isUsageError(e)) {
           ctx.err(`edgepass ${name} ${sub}: ${(e as Error).message}\n\n${usage}`);
           return 2;
         }
-        const detail = isAuthError(e) ? `${e.message} (${e.reason})` : ((e as Error).message ?? String(e));
+        const detail = isAuthServiceError(e) ? `${e.message} (${e.reason})` : ((e as Error).message ?? String(e));
         ctx.err(`edgepass ${name} ${sub}: ${detail}`);
         return 1;
       }

@@ -2,9 +2,9 @@
 // run it next to a deployment (configuration from the environment, no auth service running).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { hashApiKey, verifyApiKey } from '@edgepass/auth';
 import { decodeEvent, type EdgeEvent, EVENTS_CHANNEL, type OpenedStore, openStore } from '@edgepass/store';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
-import { hashApiKey, verifyApiKey } from '../../../auth/src/apikeys/index.ts';
 import { runCli } from '../cli.ts';
 import { createApiKeysCommand } from './api-keys.ts';
 

@@ -1,8 +1,8 @@
 // `edgepass auth --config <file>`: runs the auth service against DATABASE_URL/REDIS_URL, or embedded (PGlite
 // in EDGEPASS_DATA_DIR, in-memory fast state) when DATABASE_URL is not set. Stops on SIGINT/SIGTERM.
 import { type AuthService, createLogger, loadAuthConfig, startAuthService } from '@edgepass/auth';
-import { args, type CommandIo, commandContext, UsageError } from '@edgepass/auth/admin';
-import { openStore, type Store, storeOptionsFromEnv } from '@edgepass/store';
+import { args, type CommandIo, commandContext, isUsageError, UsageError } from '@edgepass/auth/admin';
+import type { Store } from '@edgepass/store';
 import type { Command } from '../cli.ts';
 
 const USAGE = `usage: edgepass auth [--config <file>]
@@ -49,14 +49,14 @@ export function createAuthCommand(io: AuthCommandIo = {}): Command {
         const config = loadAuthConfig({ ...(values.config ? { file: values.config } : {}), env: ctx.env });
         const masterKey = ctx.masterKey();
         const logger = createLogger(config.logLevel);
-        store = await (io.openStore ?? ((e: NodeJS.ProcessEnv) => openStore(storeOptionsFromEnv(e))))(ctx.env);
+        store = await ctx.openStore();
         service = await startAuthService({ config, store, logger, masterKey, env: ctx.env });
         logger.info({ issuer: service.url, sql: store.sql.kind, fast: store.fast.kind }, 'auth service listening');
         ctx.out(`auth service listening at ${service.url}`);
         await (io.untilStopped ?? signals)(service);
         return 0;
       } catch (e) {
-        if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+        if (isUsageError(e)) {
           ctx.err(`edgepass auth: ${(e as Error).message}\n\n${USAGE}`);
           return 2;
         }

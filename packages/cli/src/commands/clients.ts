@@ -1,7 +1,16 @@
 // `edgepass clients ...`: OAuth clients in oauth_clients on the store named by the environment. The client
 // secret is generated (256 bits), printed once and stored only as its SHA-256.
 import { AuthError, type ClientRecord, Clients, type GrantType } from '@edgepass/auth';
-import { args, type CommandIo, defineCommand, exactlyOne, iso, table, UsageError } from '@edgepass/auth/admin';
+import {
+  args,
+  type CommandIo,
+  defineCommand,
+  exactlyOne,
+  flags,
+  iso,
+  printList,
+  UsageError,
+} from '@edgepass/auth/admin';
 import type { Command } from '../cli.ts';
 
 const USAGE = `usage: edgepass clients <subcommand> [options]
@@ -30,7 +39,7 @@ export function createClientsCommand(io: CommandIo = {}): Command {
     io,
     subcommands: {
       async create(argv, ctx) {
-        const { values, positionals } = args(argv, {
+        const values = flags(argv, {
           name: { type: 'string' },
           'redirect-uri': { type: 'string', multiple: true },
           'post-logout-redirect-uri': { type: 'string', multiple: true },
@@ -41,7 +50,6 @@ export function createClientsCommand(io: CommandIo = {}): Command {
           role: { type: 'string', multiple: true },
           id: { type: 'string' },
         });
-        if (positionals.length > 0) throw new UsageError('unexpected argument');
         if (!values.name) throw new UsageError('--name is required');
         const grants = values.grant ?? (values['redirect-uri'] ? ['authorization_code', 'refresh_token'] : []);
         if (grants.length === 0) throw new UsageError('give --redirect-uri (code flow) or --grant client_credentials');
@@ -72,34 +80,28 @@ export function createClientsCommand(io: CommandIo = {}): Command {
       },
 
       async list(argv, ctx) {
-        const { values, positionals } = args(argv, {
+        const values = flags(argv, {
           json: { type: 'boolean', default: false },
           config: { type: 'string' },
         });
-        if (positionals.length > 0) throw new UsageError('unexpected argument');
         const config = ctx.config(values.config);
         const clients: ClientRecord[] = await ctx.withStore((store) =>
           new Clients({ store, ...(config ? { config, env: ctx.env } : {}) }).list(),
         );
-        if (values.json)
-          return ctx.out(
-            JSON.stringify(clients.map(({ secretHash, ...c }) => ({ ...c, confidential: secretHash !== null }))),
-          );
-        const rows = clients.map((c) => [
-          c.clientId,
-          c.name ?? '-',
-          c.public ? 'public' : 'confidential',
-          c.grantTypes.join(','),
-          c.redirectUris.join(' ') || '-',
-          c.firstParty ? 'yes' : 'no',
-          c.source,
-          iso(c.createdAt),
-        ]);
-        for (const line of table([
-          ['CLIENT_ID', 'NAME', 'TYPE', 'GRANTS', 'REDIRECT_URIS', 'FIRST_PARTY', 'SOURCE', 'CREATED'],
-          ...rows,
-        ]))
-          ctx.out(line);
+        printList(ctx, clients, {
+          json: values.json,
+          jsonOf: ({ secretHash, ...c }) => ({ ...c, confidential: secretHash !== null }),
+          columns: {
+            CLIENT_ID: (c) => c.clientId,
+            NAME: (c) => c.name ?? '-',
+            TYPE: (c) => (c.public ? 'public' : 'confidential'),
+            GRANTS: (c) => c.grantTypes.join(','),
+            REDIRECT_URIS: (c) => c.redirectUris.join(' ') || '-',
+            FIRST_PARTY: (c) => (c.firstParty ? 'yes' : 'no'),
+            SOURCE: (c) => c.source,
+            CREATED: (c) => iso(c.createdAt),
+          },
+        });
       },
 
       async delete(argv, ctx) {

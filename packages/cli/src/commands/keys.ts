@@ -8,13 +8,13 @@
 // services reload their signing key, gateways their JWKS / passport keys.
 import { keyRetireAfterSec } from '@edgepass/auth';
 import {
-  args,
   type CommandContext,
   type CommandIo,
   defineCommand,
   durationSec,
+  flags,
   iso,
-  table,
+  printList,
   UsageError,
 } from '@edgepass/auth/admin';
 import { type KeyUse, type SigningAlgorithm, SigningKeyStore, type Store, signingAlgorithms } from '@edgepass/store';
@@ -74,29 +74,28 @@ export function createKeysCommand(io: CommandIo = {}): Command {
     io,
     subcommands: {
       async list(argv, ctx) {
-        const { values, positionals } = args(argv, {
+        const values = flags(argv, {
           use: { type: 'string' },
           json: { type: 'boolean', default: false },
         });
-        if (positionals.length > 0) throw new UsageError('unexpected argument');
         const only = values.use === undefined ? undefined : use(values.use);
         const keys = await withKeys(ctx, (store) => store.list(only));
-        if (values.json) return ctx.out(JSON.stringify(keys));
-        const rows = keys.map((k) => [
-          k.kid,
-          k.use,
-          k.alg,
-          k.state,
-          iso(k.createdAt),
-          iso(k.activatedAt),
-          iso(k.notAfter),
-        ]);
-        for (const line of table([['KID', 'USE', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'PUBLISHED UNTIL'], ...rows]))
-          ctx.out(line);
+        printList(ctx, keys, {
+          json: values.json,
+          columns: {
+            KID: (k) => k.kid,
+            USE: (k) => k.use,
+            ALG: (k) => k.alg,
+            STATE: (k) => k.state,
+            CREATED: (k) => iso(k.createdAt),
+            ACTIVATED: (k) => iso(k.activatedAt),
+            'PUBLISHED UNTIL': (k) => iso(k.notAfter),
+          },
+        });
       },
 
       async rotate(argv, ctx) {
-        const { values, positionals } = args(argv, {
+        const values = flags(argv, {
           use: { type: 'string' },
           stage: { type: 'boolean', default: false },
           promote: { type: 'boolean', default: false },
@@ -105,7 +104,6 @@ export function createKeysCommand(io: CommandIo = {}): Command {
           'retire-after': { type: 'string' },
           config: { type: 'string' },
         });
-        if (positionals.length > 0) throw new UsageError('unexpected argument');
         const steps = [values.stage, values.promote, values.now].filter(Boolean).length;
         if (steps > 1) throw new UsageError('give one of --stage, --promote, --now');
         const keyUse = use(values.use);
@@ -141,7 +139,7 @@ export function createKeysCommand(io: CommandIo = {}): Command {
       },
 
       async prune(argv, ctx) {
-        if (args(argv, {}).positionals.length > 0) throw new UsageError('unexpected argument');
+        flags(argv, {});
         const removed = await withKeys(ctx, (keys) => keys.pruneRetired());
         ctx.out(`pruned ${removed}`);
       },

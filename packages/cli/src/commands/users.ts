@@ -9,8 +9,10 @@ import {
   type CommandIo,
   defineCommand,
   exactlyOne,
+  flags,
   iso,
-  table,
+  positiveInt,
+  printList,
   UsageError,
 } from '@edgepass/auth/admin';
 import type { Store } from '@edgepass/store';
@@ -98,27 +100,25 @@ export function createUsersCommand(io: CommandIo = {}): Command {
       },
 
       async list(argv, ctx) {
-        const { values, positionals } = args(argv, {
+        const values = flags(argv, {
           limit: { type: 'string' },
           json: { type: 'boolean', default: false },
           config: { type: 'string' },
         });
-        if (positionals.length > 0) throw new UsageError('unexpected argument');
-        const limit = values.limit === undefined ? 1000 : Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: expected a positive integer');
+        const limit = values.limit === undefined ? 1000 : positiveInt(values.limit, '--limit');
         const users = await withAccounts(ctx, values.config, (accounts) => accounts.list({ limit }));
-        if (values.json) return ctx.out(JSON.stringify(users));
-        const rows = users.map((u) => [
-          u.id,
-          u.email,
-          u.plan,
-          u.roles.join(',') || '-',
-          u.status,
-          u.hasPassword ? 'yes' : 'no',
-          iso(u.createdAt),
-        ]);
-        for (const line of table([['ID', 'EMAIL', 'PLAN', 'ROLES', 'STATUS', 'PASSWORD', 'CREATED'], ...rows]))
-          ctx.out(line);
+        printList(ctx, users, {
+          json: values.json,
+          columns: {
+            ID: (u) => u.id,
+            EMAIL: (u) => u.email,
+            PLAN: (u) => u.plan,
+            ROLES: (u) => u.roles.join(',') || '-',
+            STATUS: (u) => u.status,
+            PASSWORD: (u) => (u.hasPassword ? 'yes' : 'no'),
+            CREATED: (u) => iso(u.createdAt),
+          },
+        });
       },
 
       async 'set-plan'(argv, ctx) {
