@@ -19,6 +19,7 @@ export {
   PASSPORT_TYP,
   type PassportAlgorithm,
 } from './constants.ts';
+export { PASSPORT_ENV, type PassportEnvOptions, verifierOptionsFromEnv } from './env.ts';
 export { PASSPORT_ERROR_CODES, PassportError, type PassportErrorCode } from './errors.ts';
 export type { Identity } from './identity.ts';
 export { exportPassportJwk } from './jwks.ts';

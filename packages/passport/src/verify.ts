@@ -19,6 +19,7 @@ import { checkCompactPassport } from './lib/compact.ts';
 import { fromJoseError } from './lib/jose-errors.ts';
 import { classifyKey, isCryptoKey, localKeySet, type PassportKey, remoteKeySet } from './lib/keys.ts';
 import { LruMap } from './lib/lru.ts';
+import { httpUrl } from './lib/url.ts';
 
 export interface PassportVerifierOptions {
   /** The gateway id this service trusts (`iss`). */
@@ -67,17 +68,6 @@ function boundedNumber(value: unknown, name: string, fallback: number, min: numb
   return value;
 }
 
-function jwksUrlOf(value: string | URL): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError('jwksUrl must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('jwksUrl must be http(s)');
-  return url;
-}
-
 interface KeySource {
   key: JWTVerifyGetKey | PassportKey;
   /** The algorithms this kind of source may ever accept. */
@@ -98,7 +88,7 @@ function keySource(options: PassportVerifierOptions): KeySource {
   if (options.jwks !== undefined) {
     return { key: localKeySet(options.jwks), family: ASYMMETRIC_ALGORITHMS, fromSet: true };
   }
-  const remote = remoteKeySet(jwksUrlOf(options.jwksUrl as string | URL), {
+  const remote = remoteKeySet(httpUrl(options.jwksUrl as string | URL, 'jwksUrl'), {
     cooldownMs: boundedNumber(options.jwksCooldownMs, 'jwksCooldownMs', DEFAULT_JWKS.cooldownMs, 0, 86_400_000),
     cacheMaxAgeMs: boundedNumber(
       options.jwksCacheMaxAgeMs,
