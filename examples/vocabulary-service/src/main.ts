@@ -1,34 +1,25 @@
 // Runs the vocabulary service alone:
 //   PORT=4001 EDGEPASS_PASSPORT_JWKS_URL=http://127.0.0.1:9090/.well-known/passport-jwks.json \
 //   EDGEPASS_PASSPORT_ISSUER=edgepass node examples/vocabulary-service/src/main.ts
+// EDGEPASS_PASSPORT_AUDIENCE defaults to the service's name; HOST to 127.0.0.1. Bad configuration: exit 2.
+import { verifierOptionsFromEnv } from '@edgepass/passport';
 import { SERVICE_NAME, startVocabularyService } from './index.ts';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`${SERVICE_NAME}: ${name} is required`);
-    process.exit(2);
-  }
-  return value;
+function configured() {
+  const port = Number(process.env.PORT ?? 4001);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError('PORT must be a port number');
+  return { host: process.env.HOST ?? '127.0.0.1', port, passport: verifierOptionsFromEnv(process.env, SERVICE_NAME) };
 }
 
-const port = Number(process.env.PORT ?? 4001);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`${SERVICE_NAME}: PORT must be a port number`);
+let options: ReturnType<typeof configured>;
+try {
+  options = configured();
+} catch (err) {
+  console.error(`${SERVICE_NAME}: ${(err as Error).message}`);
   process.exit(2);
 }
-const service = await startVocabularyService({
-  host: process.env.HOST ?? '127.0.0.1',
-  port,
-  passport: {
-    jwksUrl: required('EDGEPASS_PASSPORT_JWKS_URL'),
-    issuer: required('EDGEPASS_PASSPORT_ISSUER'),
-    audience: process.env.EDGEPASS_PASSPORT_AUDIENCE || SERVICE_NAME,
-  },
-});
+const service = await startVocabularyService(options);
 console.error(`${SERVICE_NAME} listening on ${service.url}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void service.close().then(() => process.exit(0));
-  });
+  process.once(signal, () => void service.close().then(() => process.exit(0)));
 }
