@@ -9,7 +9,7 @@ import type { JsonApiDeps } from './index.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-type CallerFor<A extends Access> = A extends { kind: 'owner' }
+export type CallerFor<A extends Access> = A extends { kind: 'owner' }
   ? OwnerCaller
   : A extends { kind: 'admin' }
     ? AdminCaller

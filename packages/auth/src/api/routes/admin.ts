@@ -9,20 +9,20 @@ import {
   adminListKeysQuery,
   adminUsageQuery,
   apiKeyListView,
-  apiKeyView,
   issuedKeyView,
-  keyIdParams,
   profileView,
   setPlanBody,
   usageReportView,
   userIdParams,
 } from '../schemas.ts';
-import { apiKeyJson, apiKeyListJson, issuedKeyJson, profileJson } from '../views.ts';
+import { apiKeyListJson, issuedKeyJson, profileJson } from '../views.ts';
 import type { RouteContext } from './context.ts';
+import { keyRecordRoute } from './key-record-route.ts';
 
 const access = { kind: 'admin' } as const;
 
 export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
+  const byId = { url: '/admin/api/keys/:id', tag: 'Admin', access, now } as const;
   return [
     defineRoute({
       method: 'GET',
@@ -52,32 +52,20 @@ export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
         return issuedKeyJson(await keys.createApiKey(body), now());
       },
     }),
-    defineRoute({
-      method: 'GET',
-      url: '/admin/api/keys/:id',
-      operationId: 'adminGetApiKey',
-      summary: 'Any API key',
-      tag: 'Admin',
-      access,
-      params: keyIdParams,
-      response: { status: 200, description: 'the key record', schema: apiKeyView },
-      async handler({ params }) {
-        return apiKeyJson(await keys.getApiKey(params.id), now());
+    keyRecordRoute(
+      { ...byId, method: 'GET', operationId: 'adminGetApiKey', summary: 'Any API key', description: 'the key record' },
+      (id) => keys.getApiKey(id),
+    ),
+    keyRecordRoute(
+      {
+        ...byId,
+        method: 'DELETE',
+        operationId: 'adminRevokeApiKey',
+        summary: 'Revoke any API key (idempotent)',
+        description: 'the revoked key record',
       },
-    }),
-    defineRoute({
-      method: 'DELETE',
-      url: '/admin/api/keys/:id',
-      operationId: 'adminRevokeApiKey',
-      summary: 'Revoke any API key (idempotent)',
-      tag: 'Admin',
-      access,
-      params: keyIdParams,
-      response: { status: 200, description: 'the revoked key record', schema: apiKeyView },
-      async handler({ params }) {
-        return apiKeyJson(await keys.revokeApiKey(params.id), now());
-      },
-    }),
+      (id) => keys.revokeApiKey(id),
+    ),
     defineRoute({
       method: 'PUT',
       url: '/admin/api/users/:id/plan',

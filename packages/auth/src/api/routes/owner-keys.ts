@@ -17,6 +17,7 @@ import {
 } from '../schemas.ts';
 import { apiKeyJson, apiKeyListJson, issuedKeyJson } from '../views.ts';
 import type { RouteContext } from './context.ts';
+import { keyRecordRoute } from './key-record-route.ts';
 
 const access = { kind: 'owner', scope: OWNER_SCOPES.keys } as const;
 
@@ -28,6 +29,7 @@ export function ownerKeyRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
     }
   };
 
+  const byId = { url: '/api/keys/:id', tag: 'API keys', access, now } as const;
   return [
     defineRoute({
       method: 'POST',
@@ -57,19 +59,16 @@ export function ownerKeyRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
         return apiKeyListJson(await keys.listApiKeys({ ownerId: caller.user.id, ...query }), now());
       },
     }),
-    defineRoute({
-      method: 'GET',
-      url: '/api/keys/:id',
-      operationId: 'getApiKey',
-      summary: 'One of the caller’s API keys',
-      tag: 'API keys',
-      access,
-      params: keyIdParams,
-      response: { status: 200, description: 'the key record', schema: apiKeyView },
-      async handler({ caller, params }) {
-        return apiKeyJson(await keys.getApiKey(params.id, { ownerId: caller.user.id }), now());
+    keyRecordRoute(
+      {
+        ...byId,
+        method: 'GET',
+        operationId: 'getApiKey',
+        summary: 'One of the caller’s API keys',
+        description: 'the key record',
       },
-    }),
+      (id, caller) => keys.getApiKey(id, { ownerId: caller.user.id }),
+    ),
     defineRoute({
       method: 'PATCH',
       url: '/api/keys/:id',
@@ -108,18 +107,15 @@ export function ownerKeyRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
         return { ...issuedKeyJson(rotated, at), previous: apiKeyJson(rotated.previous, at) };
       },
     }),
-    defineRoute({
-      method: 'DELETE',
-      url: '/api/keys/:id',
-      operationId: 'revokeApiKey',
-      summary: 'Revoke a key (idempotent); gateways drop it at once',
-      tag: 'API keys',
-      access,
-      params: keyIdParams,
-      response: { status: 200, description: 'the revoked key record', schema: apiKeyView },
-      async handler({ caller, params }) {
-        return apiKeyJson(await keys.revokeApiKey(params.id, { ownerId: caller.user.id }), now());
+    keyRecordRoute(
+      {
+        ...byId,
+        method: 'DELETE',
+        operationId: 'revokeApiKey',
+        summary: 'Revoke a key (idempotent); gateways drop it at once',
+        description: 'the revoked key record',
       },
-    }),
+      (id, caller) => keys.revokeApiKey(id, { ownerId: caller.user.id }),
+    ),
   ];
 }
