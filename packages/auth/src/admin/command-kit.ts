@@ -111,11 +111,16 @@ export function table(rows: string[][]): string[] {
 
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '-');
 
+/** A table cell: a date prints as ISO 8601, nothing (null, undefined, '') as `-`. */
+export type Cell = string | Date | null | undefined;
+
+const cellText = (value: Cell): string => (value instanceof Date ? value.toISOString() : value || '-');
+
 export interface ListOptions<T> {
   /** --json: one JSON array of `jsonOf(item)` (default the item itself) instead of columns */
   json: boolean;
   /** column header → the cell of an item */
-  columns: Record<string, (item: T) => string>;
+  columns: Record<string, (item: T) => Cell>;
   jsonOf?: (item: T) => unknown;
 }
 
@@ -126,7 +131,7 @@ export function printList<T>(ctx: CommandContext, items: readonly T[], options: 
     return;
   }
   const cells = Object.values(options.columns);
-  const rows = items.map((item) => cells.map((cell) => cell(item)));
+  const rows = items.map((item) => cells.map((cell) => cellText(cell(item))));
   for (const line of table([Object.keys(options.columns), ...rows])) ctx.out(line);
 }
 

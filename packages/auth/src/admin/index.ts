@@ -2,6 +2,7 @@
 export {
   type AdminCommand,
   args,
+  type Cell,
   type CommandContext,
   type CommandIo,
   commandContext,

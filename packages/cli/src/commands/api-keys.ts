@@ -130,11 +130,11 @@ export function createApiKeysCommand(io: ApiKeysCommandIo = {}): Command {
               ID: (r) => r.id,
               PREFIX: (r) => r.prefix,
               OWNER: (r) => r.ownerId,
-              NAME: (r) => r.name ?? '-',
-              SCOPES: (r) => r.scopes.join(' ') || '-',
+              NAME: (r) => r.name,
+              SCOPES: (r) => r.scopes.join(' '),
               STATUS: (r) => apiKeyStatus(r, at),
-              EXPIRES: (r) => iso(r.expiresAt),
-              'LAST USED': (r) => iso(r.lastUsedAt),
+              EXPIRES: (r) => r.expiresAt,
+              'LAST USED': (r) => r.lastUsedAt,
             },
           });
           if (next !== null) ctx.err(`more keys exist: raise --limit (${limit})`);

@@ -1,16 +1,7 @@
 // `edgepass clients ...`: OAuth clients in oauth_clients on the store named by the environment. The client
 // secret is generated (256 bits), printed once and stored only as its SHA-256.
 import { AuthError, type ClientRecord, Clients, type GrantType } from '@edgepass/auth';
-import {
-  args,
-  type CommandIo,
-  defineCommand,
-  exactlyOne,
-  flags,
-  iso,
-  printList,
-  UsageError,
-} from '@edgepass/auth/admin';
+import { args, type CommandIo, defineCommand, exactlyOne, flags, printList, UsageError } from '@edgepass/auth/admin';
 import type { Command } from '../cli.ts';
 
 const USAGE = `usage: edgepass clients <subcommand> [options]
@@ -93,13 +84,13 @@ export function createClientsCommand(io: CommandIo = {}): Command {
           jsonOf: ({ secretHash, ...c }) => ({ ...c, confidential: secretHash !== null }),
           columns: {
             CLIENT_ID: (c) => c.clientId,
-            NAME: (c) => c.name ?? '-',
+            NAME: (c) => c.name,
             TYPE: (c) => (c.public ? 'public' : 'confidential'),
             GRANTS: (c) => c.grantTypes.join(','),
-            REDIRECT_URIS: (c) => c.redirectUris.join(' ') || '-',
+            REDIRECT_URIS: (c) => c.redirectUris.join(' '),
             FIRST_PARTY: (c) => (c.firstParty ? 'yes' : 'no'),
             SOURCE: (c) => c.source,
-            CREATED: (c) => iso(c.createdAt),
+            CREATED: (c) => c.createdAt,
           },
         });
       },

@@ -13,7 +13,6 @@ import {
   defineCommand,
   durationSec,
   flags,
-  iso,
   printList,
   UsageError,
 } from '@edgepass/auth/admin';
@@ -87,9 +86,9 @@ export function createKeysCommand(io: CommandIo = {}): Command {
             USE: (k) => k.use,
             ALG: (k) => k.alg,
             STATE: (k) => k.state,
-            CREATED: (k) => iso(k.createdAt),
-            ACTIVATED: (k) => iso(k.activatedAt),
-            'PUBLISHED UNTIL': (k) => iso(k.notAfter),
+            CREATED: (k) => k.createdAt,
+            ACTIVATED: (k) => k.activatedAt,
+            'PUBLISHED UNTIL': (k) => k.notAfter,
           },
         });
       },
