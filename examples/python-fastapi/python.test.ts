@@ -2,7 +2,6 @@
 // @edgepass/passport (valid ones and every kind of bad one), hands them to the Python tests through a JSON
 // file and runs `/usr/bin/python3 -m unittest -v test_passport`, which must pass all its tests.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { PassportInput } from '@edgepass/passport';
 import { createTestPassportIssuer } from '@edgepass/passport/testing';
 import { CompactSign, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose';
+import { PYTHON, pythonEnv, runPython } from '../../test/support/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REQUIRED_MODULES = ['jwt', 'fastapi', 'httpx', 'cryptography'];
 /** test methods in test_passport.py: VerifierTests 17 + AppTests 8 */
@@ -26,34 +25,6 @@ const AUDIENCE = 'user-service';
 /** fixed clock shared with the Python verifier */
 const NOW = 1_750_000_000;
 const at = (seconds: number) => () => new Date(seconds * 1000);
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const child = spawn(PYTHON, args, { cwd: HERE, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The interpreter's environment without anything that could point it at another Python installation. */
-function pythonEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const { PYTHONPATH: _p, PYTHONHOME: _h, PYENV_VERSION: _v, ...rest } = process.env;
-  return { ...rest, PYTHONDONTWRITEBYTECODE: '1', ...extra };
-}
 
 function b64url(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -134,7 +105,7 @@ describe('python-fastapi: edgepass_passport.py verifies passports minted by @edg
   }
 
   it('has the Python modules it needs (a missing one fails, never skips)', async () => {
-    const imported = await run(['-c', `import ${REQUIRED_MODULES.join(', ')}`], pythonEnv());
+    const imported = await runPython(['-c', `import ${REQUIRED_MODULES.join(', ')}`], { cwd: HERE });
     assert.equal(
       imported.code,
       0,
@@ -207,10 +178,10 @@ describe('python-fastapi: edgepass_passport.py verifies passports minted by @edg
       }),
     );
 
-    const result = await run(
-      ['-m', 'unittest', '-v', 'test_passport'],
-      pythonEnv({ EDGEPASS_PASSPORT_FIXTURES: fixtures }),
-    );
+    const result = await runPython(['-m', 'unittest', '-v', 'test_passport'], {
+      cwd: HERE,
+      env: pythonEnv({ EDGEPASS_PASSPORT_FIXTURES: fixtures }),
+    });
     const report = `python exited ${result.code}\n${result.stderr}\n${result.stdout}`;
     assert.equal(result.code, 0, report);
     assert.match(result.stderr, new RegExp(`^Ran ${EXPECTED_PYTHON_TESTS} tests in `, 'm'), report);

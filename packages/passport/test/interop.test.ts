@@ -2,15 +2,14 @@
 // PyJWT (examples/passport-interop/verify_passport.py, run by /usr/bin/python3 with python3-jwt), and both
 // refuse what they must. These run against the real clock: PyJWT has no injectable one.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, errors, jwtVerify } from 'jose';
 import { encode } from 'jose/base64url';
+import { runPython } from '../../../test/support/python.ts';
 import { createTestPassportIssuer, type TestPassportIssuer } from '../src/testing.ts';
 import { payloadOf, replaceSegment } from './support/craft.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../../examples/passport-interop/verify_passport.py', import.meta.url));
 const AUDIENCE = 'vocabulary';
 const ISSUER = 'gw-interop';
@@ -22,27 +21,16 @@ interface PythonAnswer {
   claims?: Record<string, unknown>;
 }
 
-function pyjwtVerify(request: Record<string, unknown>): Promise<{ exit: number | null; answer: PythonAnswer }> {
-  const child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
+async function pyjwtVerify(request: Record<string, unknown>): Promise<{ exit: number | null; answer: PythonAnswer }> {
+  const { code, stdout, stderr } = await runPython([SCRIPT], {
+    env: { PATH: '/usr/bin:/bin' },
+    input: JSON.stringify(request),
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  child.stdin.end(JSON.stringify(request));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exit) => {
-      try {
-        resolve({ exit, answer: JSON.parse(stdout) });
-      } catch {
-        reject(new Error(`python answered ${JSON.stringify(stdout)} (exit ${exit}): ${stderr}`));
-      }
-    });
-  });
+  try {
+    return { exit: code, answer: JSON.parse(stdout) };
+  } catch {
+    throw new Error(`python answered ${JSON.stringify(stdout)} (exit ${code}): ${stderr}`);
+  }
 }
 
 const input = {
