@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OIDC_ROUTES } from '@edgepass/auth';
+import { html, newNonce, page, pageHeaders, type SafeHtml } from '@edgepass/auth/internal';
 import type { Logger } from 'pino';
-import { html, newNonce, page, pageHeaders, type SafeHtml } from '../../../auth/src/pages/html.ts';
 import { vocabularyCurl } from './demo-commands.ts';
 
 export const DEMO_SCOPE = 'openid vocabulary:read';

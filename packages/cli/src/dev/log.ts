@@ -1,8 +1,9 @@
 // The `edgepass dev` logger: pino (so every component logs as it does in production), written to stderr
 // as one readable line per record instead of JSON: `12:00:00.000 INFO  gateway     request  status=200 …`.
 // Redaction is a safety net; no component logs credentials in the first place.
+
+import { REDACT_PATHS as AUTH_REDACT_PATHS } from '@edgepass/auth/internal';
 import { type Logger, pino } from 'pino';
-import { REDACT_PATHS as AUTH_REDACT_PATHS } from '../../../auth/src/logger.ts';
 
 /** The auth service's list (credentials in request objects and in nested fields), plus `key` fields. */
 const REDACT_PATHS = [...AUTH_REDACT_PATHS, '*.key'];

@@ -3,10 +3,9 @@
 // worker's API key. The plaintext password/keys from dev-credentials.json are reused while they still work
 // against the database; anything missing or no longer valid (a wiped database, a revoked key) is replaced.
 import { randomBytes } from 'node:crypto';
-import { Accounts, type User } from '@edgepass/auth';
+import { Accounts, apiKeyService, type User, verifyApiKey } from '@edgepass/auth';
 import type { Store } from '@edgepass/store';
 import type { Logger } from 'pino';
-import { apiKeyService, verifyApiKey } from '../../../auth/src/apikeys/index.ts';
 import {
   type DevAccount,
   type DevApiKey,
