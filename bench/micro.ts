@@ -1,6 +1,7 @@
 // `npm run bench -- micro`: the JWT numbers the gateway design relies on, on ONE core (bench/run.ts starts this
 // under `taskset -c 0`, so the libuv pool jose's WebCrypto uses shares that core too).
-//   verify: jose jwtVerify vs raw node:crypto (split + verify + JSON + claims) for RS256, ES256, EdDSA
+//   verify: jose jwtVerify vs raw node:crypto (split + verify + JSON + claims) vs the gateway's own verifier
+//           (packages/gateway/src/authn/jwt.ts: every check jose makes) for RS256, ES256, EdDSA
 //   mint:   a passport with jose SignJWT vs raw node:crypto (Ed25519 sign / HMAC-SHA256 with a KeyObject)
 // Each case is checked first (a valid token verifies, a tampered one is refused, a minted passport verifies
 // with jose). Samples are interleaved across cases (slow drift of a shared machine hits all alike); the
@@ -12,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jwtVerify, SignJWT } from 'jose';
+import { parseJwt, verifyJwt } from '../packages/gateway/src/authn/jwt.ts';
 import { benchKeys } from './lib/keys.ts';
 import { formatTable, median } from './lib/stats.ts';
 import { AUDIENCE, ISSUER, makeToken } from './lib/tokens.ts';
@@ -141,6 +143,8 @@ for (const alg of VERIFY_ALGS) {
     });
   add('jose jwtVerify (KeyObject)', (t) => jwtVerify(t, key, options));
   add('node:crypto (split + verify + JSON + claims)', (t) => rawVerify(t, alg, key));
+  const expect = { issuer: ISSUER, audiences: [AUDIENCE], clockTolerance: 0, typ: undefined };
+  add('edgepass jwt.ts (parseJwt + verifyJwt)', (t) => verifyJwt(parseJwt(t), alg, key, expect, Date.now()));
 }
 
 const addMint = (name: string, alg: 'EdDSA' | 'HS256', run: () => string | Promise<string>) =>

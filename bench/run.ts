@@ -86,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     upstreamPort,
     node: process.execPath,
     accessLog: options.accessLog,
+    cpuProfDir: options.cpuProf ? join(outDir, 'cpuprofile') : undefined,
   };
   const upstream = startNginx({ ...partial, upstreamUrl: '', upstreamPid: 0 }, 'upstream', 'upstream.nginx.conf', {
     PORT: upstreamPort,

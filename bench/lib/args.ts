@@ -15,6 +15,8 @@ export interface BenchOptions {
   alg: TokenAlg;
   path: string;
   accessLog: boolean;
+  /** Node targets write a V8 CPU profile (node --cpu-prof) into the run's directory. */
+  cpuProf: boolean;
   skipChecks: boolean;
 }
 
@@ -31,6 +33,7 @@ options:
   --alg RS256|ES256 algorithm of the load tokens (default RS256)
   --path /p         request path (default /api/v1/resource)
   --access-log      edgepass writes its access log (off by default)
+  --cpu-prof        Node targets write a CPU profile (node --cpu-prof) to the run's directory
   --skip-checks     do not run the auth checks before loading a target
   --no-direct       do not add the direct baseline`;
 
@@ -60,6 +63,7 @@ export function parseBenchArgs(
       alg: { type: 'string' },
       path: { type: 'string' },
       'access-log': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
       'skip-checks': { type: 'boolean', default: false },
       'no-direct': { type: 'boolean', default: false },
     },
@@ -98,6 +102,7 @@ export function parseBenchArgs(
     alg,
     path,
     accessLog: values['access-log'],
+    cpuProf: values['cpu-prof'],
     skipChecks: values['skip-checks'],
   };
 }

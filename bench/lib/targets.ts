@@ -18,6 +18,8 @@ export interface BenchContext {
   upstreamPid: number;
   node: string;
   accessLog: boolean;
+  /** When set, Node targets write a CPU profile (node --cpu-prof) into this directory. */
+  cpuProfDir?: string | undefined;
 }
 
 export interface StartedTarget {
@@ -72,7 +74,9 @@ export function startNginx(
 }
 
 function nodeServer(ctx: BenchContext, name: string, script: string, env: NodeJS.ProcessEnv): Running {
-  return startProcess(ctx.node, [script], {
+  // one directory per target; node names each profile with its time and pid
+  const profile = ctx.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(ctx.cpuProfDir, name)}`];
+  return startProcess(ctx.node, [...profile, script], {
     logFile: join(ctx.logDir, `${name}.log`),
     env: {
       NODE_ENV: 'production',

@@ -1,17 +1,18 @@
 // `access_token`: a Bearer JWT from any trusted OIDC issuer. A verified token is cached by its string
-// until its exp, so a repeat costs one Map lookup; a miss is verified with jose (the issuer's algorithm
-// allow-list, iss, aud, exp, nbf with bounded skew, typ when configured), then its jti is checked
-// against the revocation denylist (local copy from `token.revoked` events, then the shared KV). A cached
-// token's jti is checked against the denylist again once `revalidateAfter` has passed since the last check,
-// so a missed `token.revoked` event (pub/sub is at-most-once) is honoured within that bound.
+// until its exp, so a repeat costs one Map lookup; a miss is verified with node:crypto (jwt.ts, as strict as
+// jose and proven so by a differential test: the issuer's algorithm allow-list, iss, aud, exp, nbf with
+// bounded skew, typ when configured), then its jti is checked against the revocation denylist (local copy
+// from `token.revoked` events, then the shared KV). A cached token's jti is checked against the denylist again
+// once `revalidateAfter` has passed since the last check, so a missed `token.revoked` event (pub/sub is
+// at-most-once) is honoured within that bound.
 import type { KeyValue } from '@edgepass/store';
 import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
-import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import type { IssuerConfig } from '../config/schema.ts';
-import { AuthnError, type AuthnReason } from '../errors.ts';
+import { AuthnError } from '../errors.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { IssuerKeys, type JwksFetchOutcome } from './jwks.ts';
+import { type Jwt, type JwtExpectations, parseJwt, verifyJwt } from './jwt.ts';
 import { type Authenticator, type AuthnContext, NOT_RESPONSIBLE, type Principal, scopeSet } from './types.ts';
 
 export interface AccessTokenOptions {
@@ -36,26 +37,12 @@ interface VerifiedToken {
   recheck: Promise<Principal> | undefined;
 }
 
-/** Maps jose's verification errors to our stable reasons. */
-function reasonOf(err: unknown): AuthnReason {
-  if (err instanceof AuthnError) return err.authnReason;
-  if (err instanceof errors.JWTExpired) return 'expired';
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'nbf') return 'not_yet_valid';
-    if (err.claim === 'iss') return 'wrong_issuer';
-    if (err.claim === 'aud') return 'wrong_audience';
-    if (err.claim === 'typ') return 'wrong_typ';
-    return 'invalid_claims';
-  }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'alg_not_allowed';
-  return 'malformed';
-}
-
 /** RFC 6749 §3.3 scope-token characters (what a passport's scope may hold). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-function stringClaim(payload: JWTPayload, name: string): string | undefined {
+type Claims = Readonly<Record<string, unknown>>;
+
+function stringClaim(payload: Claims, name: string): string | undefined {
   const value = payload[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new AuthnError('invalid_claims');
@@ -63,7 +50,7 @@ function stringClaim(payload: JWTPayload, name: string): string | undefined {
 }
 
 /** `skewMs`: a token is accepted until exp + skew (jose's clockTolerance), so its passports may live as long. */
-function principalOf(payload: JWTPayload, issuer: string, skewMs: number): Principal {
+function principalOf(payload: Claims, issuer: string, skewMs: number): Principal {
   const sub = payload.sub;
   const exp = payload.exp;
   if (typeof sub !== 'string' || sub.length === 0 || typeof exp !== 'number') throw new AuthnError('invalid_claims');
@@ -93,9 +80,36 @@ function principalOf(payload: JWTPayload, issuer: string, skewMs: number): Princ
   } satisfies Principal);
 }
 
+/** What an issuer's tokens must say: its iss, one of its audiences, its typ, exp/nbf within its skew. */
+export function expectationsOf(issuer: IssuerConfig): JwtExpectations {
+  return {
+    issuer: issuer.issuer,
+    audiences: issuer.audiences,
+    clockTolerance: issuer.clockSkew / 1000,
+    typ: issuer.requireTyp,
+  };
+}
+
+/** The trusted issuer a token names (by `iss`), its `alg` (from that issuer's allow-list) and its `kid`. */
+export function tokenIssuer<T extends { readonly keys: { readonly config: IssuerConfig } }>(
+  issuers: ReadonlyMap<string, T>,
+  jwt: Pick<Jwt, 'header' | 'claims'>,
+): { issuer: T; alg: string; kid: string | undefined } {
+  const iss = jwt.claims.iss;
+  const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
+  if (issuer === undefined) throw new AuthnError('unknown_issuer');
+  const alg = jwt.header.alg;
+  if (typeof alg !== 'string' || !(issuer.keys.config.algorithms as readonly string[]).includes(alg)) {
+    throw new AuthnError('alg_not_allowed');
+  }
+  const kid = jwt.header.kid;
+  return { issuer, alg, kid: typeof kid === 'string' ? kid : undefined };
+}
+
 export class AccessTokenAuthenticator implements Authenticator {
   readonly id = 'access_token' as const;
-  readonly #issuers = new Map<string, IssuerKeys>();
+  /** by `iss` */
+  readonly #issuers = new Map<string, { readonly keys: IssuerKeys; readonly expect: JwtExpectations }>();
   readonly #cache: BoundedCache<string, VerifiedToken>;
   /** jti → exp (unix ms) of tokens revoked through events */
   readonly #denied = new Map<string, number>();
@@ -108,10 +122,8 @@ export class AccessTokenAuthenticator implements Authenticator {
     this.#options = options;
     this.#cache = new BoundedCache(options.cacheSize);
     for (const issuer of options.issuers) {
-      this.#issuers.set(
-        issuer.issuer,
-        new IssuerKeys(issuer, { logger: options.logger, now: options.now, onFetch: options.onJwksFetch }),
-      );
+      const keys = new IssuerKeys(issuer, { logger: options.logger, now: options.now, onFetch: options.onJwksFetch });
+      this.#issuers.set(issuer.issuer, { keys, expect: expectationsOf(issuer) });
     }
     this.#sweep = setInterval(() => this.#sweepDenied(), 60_000);
     this.#sweep.unref();
@@ -119,11 +131,11 @@ export class AccessTokenAuthenticator implements Authenticator {
 
   /** Fetches every issuer's keys once; resolves when all attempts are done. */
   async start(): Promise<void> {
-    await Promise.all([...this.#issuers.values()].map((keys) => keys.start()));
+    await Promise.all([...this.#issuers.values()].map(({ keys }) => keys.start()));
   }
 
   ready(): boolean {
-    for (const keys of this.#issuers.values()) if (!keys.loaded) return false;
+    for (const { keys } of this.#issuers.values()) if (!keys.loaded) return false;
     return true;
   }
 
@@ -148,13 +160,13 @@ export class AccessTokenAuthenticator implements Authenticator {
       this.#denied.set(event.jti, event.exp * 1000);
       this.#cache.deleteWhere((entry) => entry.jti === event.jti);
     } else if (event.type === 'keys.changed' && event.use === 'access_token') {
-      for (const keys of this.#issuers.values()) void keys.refresh('keys_changed');
+      for (const { keys } of this.#issuers.values()) void keys.refresh('keys_changed');
     }
   }
 
   close(): void {
     clearInterval(this.#sweep);
-    for (const keys of this.#issuers.values()) keys.close();
+    for (const { keys } of this.#issuers.values()) keys.close();
   }
 
   /** A cached token whose last denylist check is older than revalidateAfter: checked again before it is served. */
@@ -185,22 +197,9 @@ export class AccessTokenAuthenticator implements Authenticator {
 
   async #verify(token: string, now: number): Promise<Principal> {
     const generation = this.#generation;
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let claims: JWTPayload;
-    try {
-      header = decodeProtectedHeader(token);
-      claims = decodeJwt(token);
-    } catch (err) {
-      throw new AuthnError('malformed', { cause: err });
-    }
-    const keys = typeof claims.iss === 'string' ? this.#issuers.get(claims.iss) : undefined;
-    if (keys === undefined) throw new AuthnError('unknown_issuer');
-    const issuer = keys.config;
-    const alg = header.alg;
-    if (typeof alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(alg)) {
-      throw new AuthnError('alg_not_allowed');
-    }
-    const kid = typeof header.kid === 'string' ? header.kid : undefined;
+    const jwt = parseJwt(token);
+    const { issuer: trusted, alg, kid } = tokenIssuer(this.#issuers, jwt);
+    const keys = trusted.keys;
     let key = keys.find(kid, alg);
     if (key === undefined) {
       if (!keys.canRefetch()) throw new AuthnError(keys.loaded ? 'unknown_kid' : 'keys_unavailable');
@@ -209,26 +208,14 @@ export class AccessTokenAuthenticator implements Authenticator {
       key = keys.find(kid, alg);
       if (key === undefined) throw new AuthnError('unknown_kid');
     }
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, key, {
-        algorithms: issuer.algorithms as string[],
-        issuer: issuer.issuer,
-        audience: issuer.audiences as string[],
-        clockTolerance: issuer.clockSkew / 1000,
-        currentDate: new Date(now),
-        requiredClaims: ['exp', 'sub'],
-        typ: issuer.requireTyp,
-      }));
-    } catch (err) {
-      throw new AuthnError(reasonOf(err), { cause: err });
-    }
+    const payload = verifyJwt(jwt, alg, key, trusted.expect, now);
+    const issuer = keys.config;
     const principal = principalOf(payload, issuer.issuer, issuer.clockSkew);
     const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
     if (jti !== undefined) await this.#checkNotRevoked(jti);
     // a revocation may have arrived while we were verifying
     if (jti !== undefined && this.#denied.has(jti)) throw new AuthnError('revoked');
-    const exp = (payload.exp ?? 0) * 1000;
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
     if (now < exp && generation === this.#generation) {
       this.#cache.set(token, {
         principal,
