@@ -10,8 +10,10 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { MAX_SECS, parseBenchArgs, UsageError } from './lib/args.ts';
 import { benchKeys } from './lib/keys.ts';
 import {
+  addedLatency,
   cpuRatio,
   designVerdicts,
+  fixedRateTable,
   median,
   type RunRow,
   ratio,
@@ -22,7 +24,7 @@ import {
 } from './lib/stats.ts';
 import { DEFAULT_TARGETS, TARGET_NAMES } from './lib/targets.ts';
 import { AUDIENCE, ISSUER, makeToken, TOKEN_KINDS } from './lib/tokens.ts';
-import { durationMs, parseAutocannon, parseWrk, wrkArgs } from './lib/wrk.ts';
+import { durationMs, pacingLua, parseAutocannon, parseWrk, TOKEN_POOL_LUA, wrkArgs } from './lib/wrk.ts';
 
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
@@ -80,6 +82,36 @@ describe('load report parsing', () => {
     ]);
     const pool = wrkArgs({ url: 'u', conns: 8, secs: 2, token: { file: 'f', script: 's.lua' }, latency: false });
     assert.deepEqual(pool, ['-t1', '-c8', '-d2s', '--timeout', '5s', '-s', 's.lua', 'u', '--', 'f']);
+  });
+
+  test('fixed rate: the pacing script replaces the pool script (it contains it) and keeps -H for one token', () => {
+    const paced = { rate: 2000, script: 'p.lua' };
+    assert.deepEqual(wrkArgs({ url: 'u', conns: 64, secs: 10, token: 'T', latency: true, paced }), [
+      '-t1',
+      '-c64',
+      '-d10s',
+      '--timeout',
+      '5s',
+      '--latency',
+      '-H',
+      'Authorization: Bearer T',
+      '-s',
+      'p.lua',
+      'u',
+    ]);
+    const pool = { file: 'f', script: 's.lua' };
+    assert.deepEqual(wrkArgs({ url: 'u', conns: 64, secs: 10, token: pool, latency: false, paced }).slice(-5), [
+      '-s',
+      'p.lua',
+      'u',
+      '--',
+      'f',
+    ]);
+    // 64 connections at 2000/s: each waits 32 ms on average, uniformly 0..64 ms
+    assert.match(pacingLua(2000, 64), /local spread = 64\n/);
+    assert.match(pacingLua(5000, 64), /local spread = 26\n/);
+    assert.match(pacingLua(1_000_000, 1), /local spread = 1\n/, 'at least 1 ms');
+    assert.match(`${TOKEN_POOL_LUA}${pacingLua(2000, 64)}`, /request = function[\s\S]*delay = function/);
   });
 });
 
@@ -201,6 +233,40 @@ describe('summary maths', () => {
   });
 });
 
+describe('fixed-rate runs', () => {
+  const at = (round: number, target: string, p50Ms: number, p99Ms: number): RunRow => ({
+    ...row(round, target, 2000, p99Ms, { p50Ms }),
+    rate: 2000,
+  });
+  const rows = [
+    at(1, 'direct', 0.2, 0.5),
+    at(1, 'node-http-proxy', 0.4, 1.2),
+    at(1, 'edgepass', 0.35, 0.9),
+    at(2, 'direct', 0.3, 0.8),
+    at(2, 'node-http-proxy', 0.5, 2.0),
+    at(2, 'edgepass', 0.45, 1.6),
+    at(3, 'direct', 0.2, 0.6),
+    at(3, 'node-http-proxy', 0.4, 1.1),
+    at(3, 'edgepass', 0.3, 1.0),
+  ];
+
+  test('added latency is the median of per-round differences to direct', () => {
+    // p99 per round: 0.4, 0.8, 0.4 → 0.4 (not a difference of medians: 1.0 - 0.6)
+    assert.ok(Math.abs(addedLatency(rows, 'edgepass', 'p99Ms') - 0.4) < 1e-9);
+    assert.ok(Math.abs(addedLatency(rows, 'edgepass', 'p50Ms') - 0.15) < 1e-9);
+  });
+
+  test('the table judges edgepass against < 1 ms added p99 at 64 connections, PASS or MISS as measured', () => {
+    const table = fixedRateTable(rows, 'edgepass', 64);
+    assert.match(table.split('\n')[0] ?? '', /^target\s+rps\s+p50 ms\s+p99 ms\s+added p50\s+added p99/);
+    assert.match(table, /\nedgepass\s.*\s0\.40\s.*< 1 ms\s+PASS$/m);
+    assert.match(table, /\nnode-http-proxy\s.*\s0\.70\s/);
+    const slow = rows.map((r) => (r.target === 'edgepass' ? { ...r, p99Ms: r.p99Ms + 1 } : r));
+    assert.match(fixedRateTable(slow, 'edgepass', 64), /\s1\.40\s.*MISS$/m);
+    assert.match(fixedRateTable(rows, 'edgepass', 32), /n\/a \(measured at 32 conns\)/);
+  });
+});
+
 describe('command line', () => {
   test('defaults: every target but the extras, direct first, 64 conns, 10 s', () => {
     const o = parseBenchArgs([], TARGET_NAMES, DEFAULT_TARGETS);
@@ -236,6 +302,18 @@ describe('command line', () => {
     assert.throws(() => parseBenchArgs(['--secs', String(MAX_SECS + 1)], TARGET_NAMES), /capped/);
     assert.throws(() => parseBenchArgs(['--rounds', '0'], TARGET_NAMES), /positive integer/);
     assert.throws(() => parseBenchArgs(['--alg', 'HS256'], TARGET_NAMES), /RS256 or ES256/);
+  });
+
+  test('--rate: one fixed-rate series per rate, on direct, node-http-proxy and edgepass unless --only', () => {
+    const o = parseBenchArgs(['--rate', '2000,5000'], TARGET_NAMES, DEFAULT_TARGETS);
+    assert.deepEqual(o.rates, [2000, 5000]);
+    assert.deepEqual(o.targets, ['direct', 'node-http-proxy', 'edgepass']);
+    assert.deepEqual(parseBenchArgs(['--rate', '100', '--only', 'haproxy-jwt'], TARGET_NAMES).targets, [
+      'direct',
+      'haproxy-jwt',
+    ]);
+    assert.deepEqual(parseBenchArgs([], TARGET_NAMES).rates, []);
+    assert.throws(() => parseBenchArgs(['--rate', '2000,x'], TARGET_NAMES), /positive integer/);
   });
 });
 

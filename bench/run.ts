@@ -19,10 +19,19 @@ import {
   waitedChildrenTicks,
   waitForHttp,
 } from './lib/proc.ts';
-import { designVerdicts, type RunRow, type RunStatus, summarize, summaryTable, verdictTable } from './lib/stats.ts';
+import {
+  designVerdicts,
+  fixedRateTable,
+  type RunRow,
+  type RunStatus,
+  summarize,
+  summaryTable,
+  verdictTable,
+} from './lib/stats.ts';
 import {
   type BenchContext,
   DEFAULT_TARGETS,
+  type LoopDelay,
   type StartedTarget,
   startNginx,
   TARGET_NAMES,
@@ -30,7 +39,15 @@ import {
   type TargetDefinition,
 } from './lib/targets.ts';
 import { makeToken, type TokenAlg, type TokenKind } from './lib/tokens.ts';
-import { type LoadResult, type LoadSpec, parseAutocannon, parseWrk, TOKEN_POOL_LUA, wrkArgs } from './lib/wrk.ts';
+import {
+  type LoadResult,
+  type LoadSpec,
+  pacingLua,
+  parseAutocannon,
+  parseWrk,
+  TOKEN_POOL_LUA,
+  wrkArgs,
+} from './lib/wrk.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const REFERENCES = ['direct', 'nginx-proxy', 'node-http-proxy'] as const;
@@ -108,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const header = [
       `# ${new Date().toISOString()}  ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}`,
-      `# targets: ${options.targets.join(' ')}  conns=${options.conns} secs=${options.secs} warmup=${options.warmup} rounds=${options.rounds} alg=${options.alg} tokens=${options.tokens} path=${options.path}`,
+      `# targets: ${options.targets.join(' ')}  conns=${options.conns} secs=${options.secs} warmup=${options.warmup} rounds=${options.rounds} alg=${options.alg} tokens=${options.tokens} path=${options.path}${options.rates.length > 0 ? ` rates=${options.rates.join(',')}` : ''}`,
       `# load: ${useWrk ? 'wrk -t1' : 'autocannon'} on the same machine; node ${process.version}; ${versions()}`,
       `# code: ${gitState()}`,
     ].join('\n');
@@ -124,28 +141,52 @@ async function main(argv: string[]): Promise<number> {
     }
     for (const [name, reason] of skipped) log(`bench: skipping ${name}: ${reason}`);
 
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const name of options.targets) {
-        const def = TARGETS.find((t) => t.name === name);
-        if (def === undefined || skipped.has(name)) continue;
-        const row = await runOne(def, round, { options, ctx, outDir, token, loadToken, useWrk }, (t) => {
-          current = t;
-        });
-        current = undefined;
-        rows.push(row);
-        log(
-          `[${round}/${options.rounds}] ${name.padEnd(16)} ${row.rps.toFixed(0).padStart(7)} rps  p50 ${row.p50Ms.toFixed(2).padStart(6)} ms  p99 ${row.p99Ms.toFixed(2).padStart(7)} ms  cpu ${row.cpuUsPerReq.toFixed(1).padStart(6)} us/req  other load ${Number.isFinite(row.otherLoadPct) ? row.otherLoadPct.toFixed(0) : '-'}%  ${row.status}`,
-        );
+    const env: RunEnv = { options, ctx, outDir, token, loadToken, useWrk };
+    // saturation: one series, wrk as fast as it can; fixed rate: one series per rate
+    const series: Array<number | undefined> = options.rates.length > 0 ? options.rates : [undefined];
+    for (const rate of series) {
+      const paced = rate === undefined ? undefined : pacedScript(rate, options.conns, loadToken, outDir);
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const name of options.targets) {
+          const def = TARGETS.find((t) => t.name === name);
+          if (def === undefined || skipped.has(name)) continue;
+          const row = await runOne(def, round, { ...env, paced }, (t) => {
+            current = t;
+          });
+          current = undefined;
+          rows.push(row);
+          const loop =
+            row.loopMaxMs === undefined
+              ? ''
+              : `  loop p99/max ${fixedOrDash(row.loopP99Ms)}/${fixedOrDash(row.loopMaxMs)} ms  rss ${fixedOrDash(row.rssMb)} MB (V8 heap ${fixedOrDash(row.heapMb)}, external ${fixedOrDash(row.externalMb)})`;
+          log(
+            `[${round}/${options.rounds}]${rate === undefined ? '' : ` ${rate}/s`} ${name.padEnd(16)} ${row.rps.toFixed(0).padStart(7)} rps  p50 ${row.p50Ms.toFixed(2).padStart(6)} ms  p99 ${row.p99Ms.toFixed(2).padStart(7)} ms  cpu ${row.cpuUsPerReq.toFixed(1).padStart(6)} us/req  other load ${Number.isFinite(row.otherLoadPct) ? row.otherLoadPct.toFixed(0) : '-'}%${loop}  ${row.status}`,
+          );
+        }
       }
     }
 
-    const summaries = summarize(rows, REFERENCES);
-    const lines = [
-      `# medians over ${options.rounds} round(s); ratios are medians of per-round ratios (same round)`,
-      summaryTable(summaries, REFERENCES),
-    ];
+    const lines: string[] = [];
+    if (options.rates.length > 0) {
+      for (const rate of options.rates) {
+        lines.push(
+          `# fixed rate: ${rate} requests/s asked over ${options.conns} connections, medians over ${options.rounds} round(s); added = target - direct within a round, median`,
+          fixedRateTable(
+            rows.filter((r) => r.rate === rate),
+            'edgepass',
+            options.conns,
+          ),
+          '',
+        );
+      }
+    } else {
+      lines.push(
+        `# medians over ${options.rounds} round(s); ratios are medians of per-round ratios (same round)`,
+        summaryTable(summarize(rows, REFERENCES), REFERENCES),
+      );
+    }
     for (const [name, reason] of skipped) lines.push(`# skipped ${name}: ${reason}`);
-    if (options.targets.includes('edgepass') && !skipped.has('edgepass')) {
+    if (options.rates.length === 0 && options.targets.includes('edgepass') && !skipped.has('edgepass')) {
       lines.push(
         '',
         '# edgepass against docs/design.md "Performance targets"',
@@ -173,6 +214,17 @@ interface RunEnv {
   token(alg: TokenAlg, kind: TokenKind): string;
   loadToken: LoadSpec['token'];
   useWrk: boolean;
+  /** fixed-rate series: the rate and its pacing script */
+  paced?: LoadSpec['paced'];
+}
+
+const fixedOrDash = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(1) : '-');
+
+/** Writes the Lua script of a fixed-rate series: the token pool's (when cycling tokens), then the pacing. */
+function pacedScript(rate: number, conns: number, token: LoadSpec['token'], outDir: string): LoadSpec['paced'] {
+  const script = join(outDir, `paced-${rate}.lua`);
+  writeFileSync(script, `${typeof token === 'string' ? '' : TOKEN_POOL_LUA}${pacingLua(rate, conns)}`);
+  return { rate, script };
 }
 
 async function runOne(
@@ -182,9 +234,21 @@ async function runOne(
   track: (t: StartedTarget) => void,
 ): Promise<RunRow> {
   const { options, ctx, outDir } = env;
+  let loop: LoopDelay | undefined;
+  const runLabel = `${def.name}${env.paced === undefined ? '' : `.${env.paced.rate}rps`}.r${round}`;
   const row = (status: RunStatus, load?: LoadResult, cpu = Number.NaN, other = Number.NaN): RunRow => ({
     round,
     target: def.name,
+    ...(env.paced === undefined ? {} : { rate: env.paced.rate }),
+    ...(loop === undefined
+      ? {}
+      : {
+          loopP99Ms: loop.p99Ms,
+          loopMaxMs: loop.maxMs,
+          rssMb: loop.rssMb,
+          heapMb: loop.heapMb,
+          externalMb: loop.externalMb,
+        }),
     status,
     rps: load?.rps ?? 0,
     p50Ms: load?.p50Ms ?? Number.NaN,
@@ -222,7 +286,7 @@ async function runOne(
           ? { jwksUrl: `${started.adminUrl}/.well-known/passport-jwks.json`, issuer: GATEWAY_ID, audience: SERVICE }
           : undefined,
       });
-      writeFileSync(join(outDir, `${def.name}.r${round}.checks`), `${report.lines.join('\n')}\n`);
+      writeFileSync(join(outDir, `${runLabel}.checks`), `${report.lines.join('\n')}\n`);
       if (!report.ok) {
         log(
           `[${round}] ${def.name}: checks FAILED:\n${report.lines
@@ -239,8 +303,10 @@ async function runOne(
       secs,
       token: env.loadToken,
       latency,
+      paced: env.paced,
     });
     runLoad(spec(options.warmup, false), env.useWrk);
+    await started.loopDelay?.(); // restarts the target's event-loop delay histogram
     // CPU ticks of: the target, the upstream (when it is not the target), the load generator, the machine
     const upstreamShared = started.pid !== ctx.upstreamPid;
     const before = { t: processTreeTicks(started.pid), u: upstreamShared ? processTreeTicks(ctx.upstreamPid) : 0 };
@@ -250,7 +316,8 @@ async function runOne(
     const m1 = machineTicks();
     const l1 = waitedChildrenTicks();
     const after = { t: processTreeTicks(started.pid), u: upstreamShared ? processTreeTicks(ctx.upstreamPid) : 0 };
-    writeFileSync(join(outDir, `${def.name}.r${round}.${env.useWrk ? 'wrk.txt' : 'autocannon.json'}`), raw);
+    loop = await started.loopDelay?.();
+    writeFileSync(join(outDir, `${runLabel}.${env.useWrk ? 'wrk.txt' : 'autocannon.json'}`), raw);
     if (load === undefined) return row('NO_RESULT');
     const targetTicks = after.t - before.t;
     const cpu = load.requests > 0 ? ((targetTicks / ticksPerSecond()) * 1e6) / load.requests : Number.NaN;
@@ -286,6 +353,7 @@ function runLoad(spec: LoadSpec, useWrk: boolean): { load: LoadResult | undefine
     '-d',
     String(spec.secs),
     '-j',
+    ...(spec.paced === undefined ? [] : ['-R', String(spec.paced.rate)]),
     '-H',
     `authorization=Bearer ${token}`,
     spec.url,

@@ -12,6 +12,8 @@ export interface BenchOptions {
   warmup: number;
   rounds: number;
   tokens: number;
+  /** Fixed-rate mode: requests per second over all connections, one series per rate (empty: saturation). */
+  rates: number[];
   alg: TokenAlg;
   path: string;
   accessLog: boolean;
@@ -30,6 +32,8 @@ options:
   --secs S          seconds per measured run, at most ${MAX_SECS} (default 10)
   --warmup S        seconds of warm-up load before each run, at most ${MAX_SECS} (default 2)
   --tokens N        cycle N distinct valid tokens (verified-token cache misses) (default 1)
+  --rate R[,R2..]   fixed-rate mode: wrk paced at R requests/s over --conns connections, latency compared at a
+                    rate no target saturates (default targets: direct, node-http-proxy, edgepass)
   --alg RS256|ES256 algorithm of the load tokens (default RS256)
   --path /p         request path (default /api/v1/resource)
   --access-log      edgepass writes its access log (off by default)
@@ -38,6 +42,9 @@ options:
   --no-direct       do not add the direct baseline`;
 
 export class UsageError extends Error {}
+
+/** What --rate runs without --only: the limit, the Node proxy floor and edgepass. */
+export const FIXED_RATE_TARGETS = ['direct', 'node-http-proxy', 'edgepass'] as const;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -60,6 +67,7 @@ export function parseBenchArgs(
       secs: { type: 'string' },
       warmup: { type: 'string' },
       tokens: { type: 'string' },
+      rate: { type: 'string' },
       alg: { type: 'string' },
       path: { type: 'string' },
       'access-log': { type: 'boolean', default: false },
@@ -78,9 +86,12 @@ export function parseBenchArgs(
   const path = values.path ?? '/api/v1/resource';
   if (!path.startsWith('/')) throw new UsageError('--path must start with /');
 
+  const rates = values.rate === undefined ? [] : values.rate.split(',').map((r) => positiveInt('rate', r.trim(), 0));
   let targets =
     values.only === undefined
-      ? [...defaults]
+      ? rates.length > 0
+        ? [...FIXED_RATE_TARGETS]
+        : [...defaults]
       : values.only
           .split(',')
           .map((t) => t.trim())
@@ -99,6 +110,7 @@ export function parseBenchArgs(
     warmup,
     rounds: positiveInt('rounds', values.rounds, 1),
     tokens: positiveInt('tokens', values.tokens, 1),
+    rates,
     alg,
     path,
     accessLog: values['access-log'],

@@ -21,6 +21,16 @@ export interface RunRow {
    * the machine's cores (other work competing for the CPU: the lower, the more meaningful the rps); NaN if unknown.
    */
   otherLoadPct: number;
+  /** fixed-rate runs: the request rate wrk was asked for (requests per second over all connections) */
+  rate?: number;
+  /** event-loop delay of the target during the measured run (edgepass only), ms */
+  loopP99Ms?: number;
+  loopMaxMs?: number;
+  /** resident set size of the target at the end of the measured run (edgepass only), MB; of which V8's heap in
+   *  use and the memory V8 accounts as external (PGlite's WebAssembly memory, buffers) */
+  rssMb?: number;
+  heapMb?: number;
+  externalMb?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -80,6 +90,10 @@ export interface TargetSummary {
   socketErrors: number;
   /** median of the rounds' otherLoadPct */
   otherLoadPct: number;
+  /** medians of the rounds' event-loop delay p99 and max (NaN when not measured) */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  rssMb: number;
   okRounds: number;
   rounds: number;
   /** 'ok' or the distinct failure statuses */
@@ -102,6 +116,9 @@ export function summarize(rows: readonly RunRow[], references: readonly string[]
       cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
       socketErrors: ok.reduce((a, r) => a + r.socketErrors, 0),
       otherLoadPct: median(ok.map((r) => r.otherLoadPct)),
+      loopP99Ms: median(ok.map((r) => r.loopP99Ms ?? Number.NaN)),
+      loopMaxMs: median(ok.map((r) => r.loopMaxMs ?? Number.NaN)),
+      rssMb: median(ok.map((r) => r.rssMb ?? Number.NaN)),
       okRounds: ok.length,
       rounds: all.length,
       status: failures.length > 0 ? failures.join(',') : 'ok',
@@ -149,7 +166,7 @@ export function designVerdicts(rows: readonly RunRow[], subject: string, conns: 
       }
     }
   }
-  const added = median(pairedByRound(rows, subject, 'direct').map(([t, d]) => t.p99Ms - d.p99Ms));
+  const added = addedLatency(rows, subject, 'p99Ms');
   const label = `${subject} p99 - direct p99 (ms)`;
   const goal = `< ${ADDED_P99_LIMIT_MS} at ${ADDED_P99_CONNS} conns`;
   if (!Number.isFinite(added)) {
@@ -162,6 +179,61 @@ export function designVerdicts(rows: readonly RunRow[], subject: string, conns: 
   return verdicts;
 }
 
+const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const percent = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}%` : '-');
+
+/** Median over rounds of (target − direct) latency within the same round, ms. */
+export function addedLatency(rows: readonly RunRow[], target: string, percentile: 'p50Ms' | 'p99Ms'): number {
+  return median(pairedByRound(rows, target, 'direct').map(([t, d]) => t[percentile] - d[percentile]));
+}
+
+/**
+ * Fixed-rate runs (every row at one `rate`, no target saturated): each target's latency and what it adds over
+ * direct; `subject` is judged against docs/design.md's "added p99 < 1 ms at 64 connections".
+ */
+export function fixedRateTable(rows: readonly RunRow[], subject: string, conns: number): string {
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const body = targets.map((target) => {
+    const ok = rows.filter((r) => r.target === target && r.status === 'ok');
+    const added = addedLatency(rows, target, 'p99Ms');
+    let verdict = '';
+    if (target === subject) {
+      if (!Number.isFinite(added)) verdict = 'n/a';
+      else if (conns !== ADDED_P99_CONNS) verdict = `n/a (measured at ${conns} conns)`;
+      else verdict = added < ADDED_P99_LIMIT_MS ? 'PASS' : 'MISS';
+    }
+    return [
+      target,
+      fixed(median(ok.map((r) => r.rps)), 0),
+      fixed(median(ok.map((r) => r.p50Ms)), 2),
+      fixed(median(ok.map((r) => r.p99Ms)), 2),
+      target === 'direct' ? '-' : fixed(addedLatency(rows, target, 'p50Ms'), 2),
+      target === 'direct' ? '-' : fixed(added, 2),
+      fixed(median(ok.map((r) => r.cpuUsPerReq)), 1),
+      percent(median(ok.map((r) => r.otherLoadPct))),
+      `${ok.length}/${rows.filter((r) => r.target === target).length}`,
+      target === subject ? `< ${ADDED_P99_LIMIT_MS} ms` : '',
+      verdict,
+    ];
+  });
+  return formatTable(
+    [
+      'target',
+      'rps',
+      'p50 ms',
+      'p99 ms',
+      'added p50',
+      'added p99',
+      'cpu us/req',
+      'other load',
+      'ok rounds',
+      'goal',
+      'verdict',
+    ],
+    body,
+  );
+}
+
 /** Left-aligns the first column, right-aligns the others. */
 export function formatTable(header: readonly string[], body: ReadonlyArray<readonly string[]>): string {
   const rows = [header, ...body];
@@ -170,8 +242,6 @@ export function formatTable(header: readonly string[], body: ReadonlyArray<reado
     .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '))
     .join('\n');
 }
-
-const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 export function summaryTable(summaries: readonly TargetSummary[], references: readonly string[]): string {
   const header = [
@@ -184,6 +254,8 @@ export function summaryTable(summaries: readonly TargetSummary[], references: re
     'cpu us/req',
     'sock err',
     'other load',
+    'loop p99/max ms',
+    'rss MB',
     'ok rounds',
     'status',
   ];
@@ -196,7 +268,9 @@ export function summaryTable(summaries: readonly TargetSummary[], references: re
     Number.isFinite(s.spread) ? `${(s.spread * 100).toFixed(1)}%` : '-',
     fixed(s.cpuUsPerReq, 1),
     String(s.socketErrors),
-    Number.isFinite(s.otherLoadPct) ? `${s.otherLoadPct.toFixed(0)}%` : '-',
+    percent(s.otherLoadPct),
+    Number.isFinite(s.loopMaxMs) ? `${fixed(s.loopP99Ms, 1)}/${fixed(s.loopMaxMs, 1)}` : '-',
+    fixed(s.rssMb, 0),
     `${s.okRounds}/${s.rounds}`,
     s.status,
   ]);

@@ -1,8 +1,9 @@
 // The benchmark targets. Each one starts a server on 127.0.0.1:<port> that proxies to the upstream nginx;
 // the auth targets verify `Authorization: Bearer <JWT>` first. A target whose binary is missing is skipped
 // with a note saying how to install it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchKeys } from './keys.ts';
 import { hasCommand, type Running, startProcess } from './proc.ts';
 import { AUDIENCE, ISSUER, type TokenAlg } from './tokens.ts';
@@ -29,6 +30,17 @@ export interface StartedTarget {
   adminUrl?: string;
   stop(): Promise<void>;
   alive(): boolean;
+  /** The target's event-loop delay since the previous call (which restarts it) and its RSS; edgepass only. */
+  loopDelay?(): Promise<LoopDelay | undefined>;
+}
+
+export interface LoopDelay {
+  p99Ms: number;
+  maxMs: number;
+  rssMb: number;
+  /** V8 heap in use, and memory outside it (PGlite's WebAssembly memory, buffers) */
+  heapMb: number;
+  externalMb: number;
 }
 
 export interface TargetDefinition {
@@ -186,15 +198,55 @@ export const TARGETS: readonly TargetDefinition[] = [
     readyTimeoutMs: 40_000,
     unavailable: () => undefined,
     start(ctx, port, adminPort) {
+      const statsFile = join(ctx.runDir, `edgepass-${port}.loop.json`);
       const running = nodeServer(ctx, 'edgepass', join(ctx.benchDir, 'servers', 'edgepass.ts'), {
         PORT: String(port),
         ADMIN_PORT: String(adminPort),
         ACCESS_LOG: ctx.accessLog ? '1' : '0',
+        LOOP_STATS_FILE: statsFile,
       });
-      return fromProcess(running, { adminUrl: `http://127.0.0.1:${adminPort}` });
+      return fromProcess(running, {
+        adminUrl: `http://127.0.0.1:${adminPort}`,
+        loopDelay: () => signalledLoopDelay(running.pid, statsFile),
+      });
     },
   },
 ];
+
+/** Asks bench/servers/edgepass.ts for its event-loop delay (SIGUSR2 → a JSON file); undefined after 2 s. */
+async function signalledLoopDelay(pid: number, file: string): Promise<LoopDelay | undefined> {
+  rmSync(file, { force: true });
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return undefined;
+  }
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    if (existsSync(file)) {
+      try {
+        const stats = JSON.parse(readFileSync(file, 'utf8')) as {
+          p99: number;
+          max: number;
+          rssMb: number;
+          heapMb: number;
+          externalMb: number;
+        };
+        return {
+          p99Ms: stats.p99,
+          maxMs: stats.max,
+          rssMb: stats.rssMb,
+          heapMb: stats.heapMb,
+          externalMb: stats.externalMb,
+        };
+      } catch {
+        // written but not complete yet
+      }
+    }
+    await delay(20);
+  }
+  return undefined;
+}
 
 export const TARGET_NAMES = TARGETS.map((t) => t.name);
 /** What runs without --only. */

@@ -81,6 +81,19 @@ end
 request = function() i = i % #reqs + 1; return reqs[i] end
 `;
 
+/**
+ * Paces wrk at about `rate` requests per second over all its connections: before each request a connection waits
+ * a random 0 .. 2 × (conns / rate) s (uniform, so arrivals are not synchronized), which with the response time
+ * makes each connection send a little under rate / conns requests per second. wrk reports the rate achieved.
+ */
+export function pacingLua(rate: number, conns: number): string {
+  const meanMs = (conns * 1000) / rate;
+  return `-- paced: about ${rate} requests per second over ${conns} connections
+local spread = ${Math.max(1, Math.round(2 * meanMs))}
+delay = function() return math.random(0, spread) end
+`;
+}
+
 export interface LoadSpec {
   url: string;
   conns: number;
@@ -88,12 +101,19 @@ export interface LoadSpec {
   /** A single bearer token, or the path of a token file + the Lua script to cycle through it. */
   token: string | { file: string; script: string };
   latency: boolean;
+  /** Fixed-rate runs: the requests per second asked for, and the Lua script that paces them (pacingLua, after the
+   *  token pool's script when there is one). */
+  paced?: { rate: number; script: string };
 }
 
 export function wrkArgs(spec: LoadSpec): string[] {
   const args = ['-t1', `-c${spec.conns}`, `-d${spec.secs}s`, '--timeout', '5s'];
   if (spec.latency) args.push('--latency');
-  if (typeof spec.token === 'string') args.push('-H', `Authorization: Bearer ${spec.token}`, spec.url);
-  else args.push('-s', spec.token.script, spec.url, '--', spec.token.file);
+  const pool = typeof spec.token === 'string' ? undefined : spec.token;
+  if (typeof spec.token === 'string') args.push('-H', `Authorization: Bearer ${spec.token}`);
+  const script = spec.paced?.script ?? pool?.script;
+  if (script !== undefined) args.push('-s', script);
+  args.push(spec.url);
+  if (pool !== undefined) args.push('--', pool.file);
   return args;
 }

@@ -26,8 +26,8 @@ export interface GatewayServices {
   readonly now: () => number;
   readonly limiters: Limiters;
   readonly resources: SharedResources;
-  /** records API-key use (last_used_at), batched by the store */
-  readonly touchApiKey: ((id: string, at: Date) => void) | undefined;
+  /** records API-key use (last_used_at, unix ms), written in batches */
+  readonly touchApiKey: ((id: string, atMs: number) => void) | undefined;
 }
 
 export interface CompiledRoute {

@@ -10,7 +10,7 @@ import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
 import type { Logger } from 'pino';
 import type { IssuerConfig } from '../config/schema.ts';
 import { AuthnError } from '../errors.ts';
-import { BoundedCache } from './bounded-cache.ts';
+import { BoundedCache, Interned } from './bounded-cache.ts';
 import { IssuerKeys, type JwksFetchOutcome } from './jwks.ts';
 import { type Jwt, type JwtExpectations, parseJwt, verifyJwt } from './jwt.ts';
 import { type Authenticator, type AuthnContext, NOT_RESPONSIBLE, type Principal, scopeSet } from './types.ts';
@@ -49,6 +49,17 @@ function stringClaim(payload: Claims, name: string): string | undefined {
   return value;
 }
 
+/** A scope claim → the principal's scope string and Set, shared by every token with the same claim (most tokens
+ *  of a deployment carry a handful of distinct scope claims: one Set each, not one per cached token). */
+const SCOPES = new Interned(10_000, (claim): { scope: string; scopes: ReadonlySet<string> } => {
+  const scopes = scopeSet(claim);
+  for (const s of scopes) if (!SCOPE_TOKEN.test(s)) throw new AuthnError('invalid_claims');
+  return { scope: [...scopes].join(' '), scopes };
+});
+
+/** A roles claim (as JSON) → one frozen list shared by the principals that have it. */
+const ROLES = new Interned(10_000, (json): readonly string[] => Object.freeze(JSON.parse(json) as string[]));
+
 /** `skewMs`: a token is accepted until exp + skew (jose's clockTolerance), so its passports may live as long. */
 function principalOf(payload: Claims, issuer: string, skewMs: number): Principal {
   const sub = payload.sub;
@@ -58,9 +69,7 @@ function principalOf(payload: Claims, issuer: string, skewMs: number): Principal
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && r.length > 0)) {
     throw new AuthnError('invalid_claims');
   }
-  const scopes = scopeSet(stringClaim(payload, 'scope') ?? '');
-  for (const s of scopes) if (!SCOPE_TOKEN.test(s)) throw new AuthnError('invalid_claims');
-  const scope = [...scopes].join(' ');
+  const { scope, scopes } = SCOPES.get(stringClaim(payload, 'scope') ?? '');
   const clientId = stringClaim(payload, 'client_id');
   // RFC 9068: a client_credentials token's sub is the client itself.
   const kind = clientId !== undefined && clientId === sub ? 'service' : 'user';
@@ -68,7 +77,7 @@ function principalOf(payload: Claims, issuer: string, skewMs: number): Principal
     sub,
     kind,
     via: 'access_token',
-    roles: Object.freeze([...roles]),
+    roles: ROLES.get(JSON.stringify(roles)),
     scope,
     scopes,
     plan: stringClaim(payload, 'plan'),
@@ -144,8 +153,12 @@ export class AccessTokenAuthenticator implements Authenticator {
     const token = ctx.credential.value;
     const hit = this.#cache.get(token);
     if (hit !== undefined) {
-      if (ctx.now < hit.exp) return ctx.now < hit.recheckAt ? hit.principal : this.#recheck(token, hit, ctx.now);
-      this.#cache.delete(token);
+      if (ctx.now >= hit.exp) this.#cache.delete(token);
+      else if (hit.jti !== undefined && this.#denied.has(hit.jti)) {
+        // revoked by an event since it was cached (handleEvent does not scan the cache for it)
+        this.#cache.delete(token);
+        throw new AuthnError('revoked');
+      } else return ctx.now < hit.recheckAt ? hit.principal : this.#recheck(token, hit, ctx.now);
     }
     return this.#verify(token, ctx.now);
   }
@@ -157,8 +170,8 @@ export class AccessTokenAuthenticator implements Authenticator {
 
   handleEvent(event: EdgeEvent): void {
     if (event.type === 'token.revoked') {
+      // O(1): a cached token is checked against this on every hit, so no scan of up to cacheSize entries per event
       this.#denied.set(event.jti, event.exp * 1000);
-      this.#cache.deleteWhere((entry) => entry.jti === event.jti);
     } else if (event.type === 'keys.changed' && event.use === 'access_token') {
       for (const { keys } of this.#issuers.values()) void keys.refresh('keys_changed');
     }

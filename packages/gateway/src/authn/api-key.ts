@@ -24,8 +24,8 @@ interface ApiKeyRow extends StoredRow {
 }
 
 export interface ApiKeyOptions extends StoredCredentialOptions {
-  /** records last_used_at in batches (store's ApiKeyLastUsedRecorder) */
-  touch?: (id: string, at: Date) => void;
+  /** records last_used_at (unix ms), written in batches (usage/paced-writer.ts) */
+  touch?: (id: string, atMs: number) => void;
 }
 
 export class ApiKeyAuthenticator extends StoredCredentialAuthenticator<ApiKeyRow> {
@@ -34,7 +34,7 @@ export class ApiKeyAuthenticator extends StoredCredentialAuthenticator<ApiKeyRow
     u.roles, u.plan, u.tenant, u.status
     FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.hash = $1`;
   protected readonly unknownReason: AuthnReason = 'unknown_key';
-  readonly #touch: ((id: string, at: Date) => void) | undefined;
+  readonly #touch: ((id: string, atMs: number) => void) | undefined;
 
   constructor(options: ApiKeyOptions) {
     super(options);
@@ -72,6 +72,6 @@ export class ApiKeyAuthenticator extends StoredCredentialAuthenticator<ApiKeyRow
   }
 
   protected override used(result: LookupResult & { principal: Principal }, now: number): void {
-    if (this.#touch !== undefined && result.id !== undefined) this.#touch(result.id, new Date(now));
+    if (this.#touch !== undefined && result.id !== undefined) this.#touch(result.id, now);
   }
 }
