@@ -208,10 +208,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         metrics.eventSubscription.labels('interrupted').inc();
         logger.warn('event subscription interrupted: revocations published meanwhile may be missed');
       },
-      onResumed: () => {
+      onResumed: (cause) => {
         for (const a of authenticators()) a.dropCached?.();
         metrics.eventSubscription.labels('resumed').inc();
-        logger.warn('event subscription resumed: cached credentials dropped (events may have been missed)');
+        logger.warn({ cause }, 'event subscription resumed: cached credentials dropped (events may have been missed)');
       },
     });
     cleanups.push(() => events.close());

@@ -47,6 +47,13 @@ export type Unsubscribe = () => Promise<void>;
 export interface PubSub {
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
+  /**
+   * Optional. Calls `listener` each time the subscriptions were re-established after the connection carrying them
+   * was lost: whatever was published meanwhile was missed. Redis: once the subscriber connection is ready again
+   * and every channel is subscribed again — before any message that arrives after it; memory: never (it loses
+   * nothing).
+   */
+  onResubscribed?(listener: () => void): Unsubscribe;
 }
 
 export interface RateLimiterOptions {

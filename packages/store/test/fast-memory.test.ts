@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMemoryFastState, MemoryBackend, openFastState } from '@edgepass/store';
-import { fastStateSuite } from './fast-state-suite.ts';
+import { fastStateSuite, resubscriptionSuite } from './fast-state-suite.ts';
 
 fastStateSuite('memory (two handles on one backend, injected clock)', async () => {
   let now = 1_700_000_000_000;
@@ -12,6 +12,17 @@ fastStateSuite('memory (two handles on one backend, injected clock)', async () =
     advance: (ms) => {
       now += ms;
     },
+    async close() {
+      backend.close();
+    },
+  };
+});
+
+resubscriptionSuite('memory (nothing to lose)', async () => {
+  const backend = new MemoryBackend();
+  return {
+    a: createMemoryFastState({ backend }),
+    b: createMemoryFastState({ backend }),
     async close() {
       backend.close();
     },

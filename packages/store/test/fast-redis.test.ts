@@ -10,9 +10,9 @@ import {
 } from '@edgepass/store';
 import { Redis } from 'ioredis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/env.ts';
-import { freePort } from '../../../test/support/servers.ts';
+import { freePort, type RedisServer, startRedis } from '../../../test/support/servers.ts';
 import { Inbox } from '../../../test/support/wait.ts';
-import { fastStateSuite } from './fast-state-suite.ts';
+import { fastStateSuite, resubscriptionSuite } from './fast-state-suite.ts';
 
 fastStateSuite('Redis (two connections = two processes)', async () => {
   const keyPrefix = uniquePrefix('fs');
@@ -23,6 +23,26 @@ fastStateSuite('Redis (two connections = two processes)', async () => {
     b,
     async close() {
       await Promise.all([a.close(), b.close()]);
+    },
+  };
+});
+
+// a redis-server of its own, restarted on the same port under the two handles
+resubscriptionSuite('Redis (restarted)', async () => {
+  let server: RedisServer = await startRedis();
+  const keyPrefix = uniquePrefix('resub');
+  const url = server.url;
+  const [a, b] = await Promise.all([openRedisFastState({ url, keyPrefix }), openRedisFastState({ url, keyPrefix })]);
+  return {
+    a,
+    b,
+    async restart() {
+      await server.stop();
+      server = await startRedis({ port: server.port });
+    },
+    async close() {
+      await Promise.all([a.close(), b.close()]);
+      await server.stop();
     },
   };
 });

@@ -16,7 +16,7 @@ export interface FastStateFixture {
   close(): Promise<void>;
 }
 
-async function using(open: () => Promise<FastStateFixture>, fn: (fx: FastStateFixture) => Promise<void>) {
+async function using<F extends FastStateFixture>(open: () => Promise<F>, fn: (fx: F) => Promise<void>) {
   const fx = await open();
   try {
     await fn(fx);
@@ -260,6 +260,71 @@ export function fastStateSuite(name: string, open: () => Promise<FastStateFixtur
         );
         // the other handle is unaffected
         assert.equal(await a.kv.set('still', 'ok'), true);
+      }));
+  });
+}
+
+export interface ResubscriptionFixture extends FastStateFixture {
+  /** Stops the server and starts it again on the same address (the handles reconnect by themselves); absent for
+   *  state that has no connection to lose. */
+  restart?: () => Promise<void>;
+}
+
+/** PubSub.onResubscribed: exactly once per re-established subscription, never for the first one. */
+export function resubscriptionSuite(name: string, open: () => Promise<ResubscriptionFixture>): void {
+  describe(`PubSub.onResubscribed on ${name}`, () => {
+    test('not called while the subscription holds; removing a listener is idempotent', () =>
+      using(open, async ({ a, b }) => {
+        let calls = 0;
+        const inbox = new Inbox();
+        await a.pubsub.subscribe('steady', inbox.push);
+        const stop = a.pubsub.onResubscribed?.(() => calls++);
+        for (const m of ['1', '2', '3']) await b.pubsub.publish('steady', m);
+        assert.deepEqual(await inbox.atLeast(3), ['1', '2', '3']);
+        assert.equal(calls, 0);
+        await stop?.();
+        await stop?.();
+      }));
+
+    test('after the server restarts: once per handle, after its channels are subscribed again, before any new message', (t) =>
+      using(open, async (fx) => {
+        const { a, b, restart } = fx;
+        if (restart === undefined) {
+          t.diagnostic('no connection to lose: onResubscribed never fires here');
+          return;
+        }
+        assert.equal(typeof a.pubsub.onResubscribed, 'function');
+        const order: string[] = [];
+        await a.pubsub.subscribe('after', (m) => order.push(`message ${m}`));
+        let removedCalls = 0;
+        const removed = a.pubsub.onResubscribed?.(() => removedCalls++);
+        await removed?.();
+        // told, the listener publishes at once (through b, as soon as b is connected again): the message must come
+        let round = 0;
+        a.pubsub.onResubscribed?.(() => {
+          order.push('resubscribed');
+          const message = String(++round);
+          void waitFor(() => b.pubsub.publish('after', message).then(() => true), {
+            timeoutMs: 5000,
+            what: `publishing ${message}`,
+          });
+        });
+        let bCalls = 0;
+        b.pubsub.onResubscribed?.(() => bCalls++);
+        await restart();
+        await waitFor(() => order.includes('message 1') && bCalls === 1, {
+          timeoutMs: 5000,
+          what: 'the resubscription of both handles, and the message published when it was announced',
+        });
+        assert.deepEqual(order, ['resubscribed', 'message 1']);
+        assert.equal(removedCalls, 0, 'a removed listener is not called');
+
+        await restart();
+        await waitFor(() => order.includes('message 2') && bCalls === 2, {
+          timeoutMs: 5000,
+          what: 'the second resubscription',
+        });
+        assert.deepEqual(order, ['resubscribed', 'message 1', 'resubscribed', 'message 2']);
       }));
   });
 }

@@ -129,6 +129,8 @@ function memoryPubSub(backend: MemoryBackend, checkOpen: () => void, own: Set<()
       own.add(remove);
       return async () => remove();
     },
+    // in-process delivery has no connection to lose
+    onResubscribed: () => async () => {},
   };
 }
 

@@ -1,7 +1,8 @@
 // FastState on Redis (ioredis): shared by every gateway and auth instance. Two connections per handle:
 // one for commands, one in subscriber mode. No offline queue: while Redis is down every operation
 // rejects at once (or after commandTimeoutMs for a silent peer) with StoreUnavailableError, and the
-// clients keep reconnecting in the background; subscriptions are restored on reconnect.
+// clients keep reconnecting in the background; subscriptions are restored on reconnect, and
+// onResubscribed listeners learn that messages may have been missed.
 import { Redis, type RedisOptions } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { StoreError, StoreUnavailableError } from '../errors.ts';
@@ -24,7 +25,8 @@ export interface RedisFastStateOptions {
   maxReconnectDelayMs?: number;
   /** Connection errors, for logging (messages carry host:port, never the password). */
   onError?: (err: Error) => void;
-  /** Called when a subscriber's handler throws (default: ignored). */
+  /** Called when a subscriber's handler throws (default: ignored); an onResubscribed listener's error comes with
+   *  channel ''. */
   onHandlerError?: (err: unknown, channel: string) => void;
 }
 
@@ -78,6 +80,13 @@ export async function openRedisFastState(options: RedisFastStateOptions): Promis
   };
   const client = new Redis(options.url, redisOptions);
   const subscriber = client.duplicate();
+  // every 'ready' of the subscriber after its first is a reconnection (wired before the first can happen)
+  let connectedOnce = false;
+  let onReconnected: () => void = () => {};
+  subscriber.on('ready', () => {
+    if (connectedOnce) onReconnected();
+    connectedOnce = true;
+  });
   const onError = options.onError ?? (() => {});
   client.on('error', onError);
   subscriber.on('error', onError);
@@ -140,7 +149,37 @@ export async function openRedisFastState(options: RedisFastStateOptions): Promis
   };
 
   const channels = new Map<string, { handlers: Set<Handler>; ready: Promise<unknown> }>();
+  const resubscribedListeners = new Set<() => void>();
+  /** a reconnection whose listeners have not been told yet */
+  let resubscribing: object | undefined;
+  const announceResubscribed = () => {
+    resubscribing = undefined;
+    for (const listener of [...resubscribedListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        options.onHandlerError?.(err, '');
+      }
+    }
+  };
+  onReconnected = () => {
+    if (closed) return;
+    const attempt = {};
+    resubscribing = attempt;
+    // ioredis resubscribes our channels right after emitting 'ready'; subscribing them again here (idempotent)
+    // resolves once Redis has them all, which is when the listeners are told. A message can only come after
+    // that too: one that arrives first announces the reconnection before it is delivered (below).
+    const names = [...channels.keys()];
+    const subscribed = names.length > 0 ? subscriber.subscribe(...names) : Promise.resolve();
+    subscribed.then(
+      () => {
+        if (resubscribing === attempt) announceResubscribed();
+      },
+      () => {}, // lost again: the next 'ready' starts over
+    );
+  };
   subscriber.on('message', (channel: string, message: string) => {
+    if (resubscribing !== undefined) announceResubscribed();
     const entry = channels.get(channel);
     if (!entry) return;
     for (const handler of entry.handlers) {
@@ -187,6 +226,13 @@ export async function openRedisFastState(options: RedisFastStateOptions): Promis
           await subscriber.unsubscribe(full).catch(() => {});
         };
       }),
+    onResubscribed(listener) {
+      const own = () => listener();
+      resubscribedListeners.add(own);
+      return async () => {
+        resubscribedListeners.delete(own);
+      };
+    },
   };
 
   return {
