@@ -67,19 +67,11 @@ describe('load report parsing', () => {
     assert.ok(r.rps > 0);
   });
 
+  const WRK_64 = ['-t1', '-c64', '-d10s', '--timeout', '5s', '--latency'];
+
   test('wrk arguments for one token and for a token pool', () => {
     const one = wrkArgs({ url: 'http://127.0.0.1:1/p', conns: 64, secs: 10, token: 'T', latency: true });
-    assert.deepEqual(one, [
-      '-t1',
-      '-c64',
-      '-d10s',
-      '--timeout',
-      '5s',
-      '--latency',
-      '-H',
-      'Authorization: Bearer T',
-      'http://127.0.0.1:1/p',
-    ]);
+    assert.deepEqual(one, [...WRK_64, '-H', 'Authorization: Bearer T', 'http://127.0.0.1:1/p']);
     const pool = wrkArgs({ url: 'u', conns: 8, secs: 2, token: { file: 'f', script: 's.lua' }, latency: false });
     assert.deepEqual(pool, ['-t1', '-c8', '-d2s', '--timeout', '5s', '-s', 's.lua', 'u', '--', 'f']);
   });
@@ -87,12 +79,7 @@ describe('load report parsing', () => {
   test('fixed rate: the pacing script replaces the pool script (it contains it) and keeps -H for one token', () => {
     const paced = { rate: 2000, script: 'p.lua' };
     assert.deepEqual(wrkArgs({ url: 'u', conns: 64, secs: 10, token: 'T', latency: true, paced }), [
-      '-t1',
-      '-c64',
-      '-d10s',
-      '--timeout',
-      '5s',
-      '--latency',
+      ...WRK_64,
       '-H',
       'Authorization: Bearer T',
       '-s',

@@ -225,20 +225,7 @@ async function signalledLoopDelay(pid: number, file: string): Promise<LoopDelay 
   while (Date.now() < deadline) {
     if (existsSync(file)) {
       try {
-        const stats = JSON.parse(readFileSync(file, 'utf8')) as {
-          p99: number;
-          max: number;
-          rssMb: number;
-          heapMb: number;
-          externalMb: number;
-        };
-        return {
-          p99Ms: stats.p99,
-          maxMs: stats.max,
-          rssMb: stats.rssMb,
-          heapMb: stats.heapMb,
-          externalMb: stats.externalMb,
-        };
+        return JSON.parse(readFileSync(file, 'utf8')) as LoopDelay;
       } catch {
         // written but not complete yet
       }

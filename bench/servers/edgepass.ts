@@ -58,10 +58,11 @@ const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 process.on('SIGUSR2', () => {
   const ms = (ns: number) => ns / 1e6;
+  // in the shape of bench/lib/targets.ts LoopDelay
   const stats = {
-    p50: ms(loopDelay.percentile(50)),
-    p99: ms(loopDelay.percentile(99)),
-    max: ms(loopDelay.max),
+    p50Ms: ms(loopDelay.percentile(50)),
+    p99Ms: ms(loopDelay.percentile(99)),
+    maxMs: ms(loopDelay.max),
     rssMb: process.memoryUsage.rss() / 2 ** 20,
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
     externalMb: process.memoryUsage().external / 2 ** 20,

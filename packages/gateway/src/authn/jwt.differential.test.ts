@@ -10,38 +10,15 @@ import assert from 'node:assert/strict';
 import { constants, createHmac, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { base64url, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import type { IssuerConfig } from '../config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';
 import { AuthnError, type AuthnReason } from '../errors.ts';
 import { expectationsOf, tokenIssuer } from './access-token.ts';
 import { decodeBase64url, type JwtExpectations, parseJwt, verifyJwt } from './jwt.ts';
 
 // ---- keys, issuers -------------------------------------------------------------------------------------
 
-type Alg =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519';
-const ALGS: readonly Alg[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+type Alg = (typeof ASYMMETRIC_ALGORITHMS)[number];
+const ALGS: readonly Alg[] = ASYMMETRIC_ALGORITHMS;
 
 interface TestKey {
   kid: string;
