@@ -116,6 +116,8 @@ async function checkPrintedCommands(banner: Banner, useCurl: boolean): Promise<v
   const forbidden = httpResponse((await runCurl(premium.command, useCurl)).stdout);
   assert.equal(forbidden.status, 403);
   assert.equal(forbidden.headers['content-type'], 'application/problem+json');
+  assert.equal((JSON.parse(forbidden.body) as { code: string }).code, 'PLAN_REQUIRED');
+  assert.equal(forbidden.headers['www-authenticate'], 'Bearer realm="edgepass", error="insufficient_scope"');
 
   assert.match(quota.expect, /the last one 402/);
   const statuses = (await runCurl(quota.command, useCurl)).stdout.trim().split('\n');

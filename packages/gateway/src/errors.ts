@@ -16,6 +16,16 @@ export const ERRORS = {
     title: 'Forbidden',
     detail: 'The credential does not grant access to this resource.',
   },
+  ROLE_REQUIRED: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'This resource requires a role the credential does not have.',
+  },
+  PLAN_REQUIRED: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'This resource is not included in your plan.',
+  },
   ROUTE_NOT_FOUND: { status: 404, title: 'Not Found', detail: 'No route matches this request.' },
   BAD_REQUEST: { status: 400, title: 'Bad Request', detail: 'The request could not be understood.' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests', detail: 'Slow down and retry after the indicated time.' },

@@ -100,22 +100,22 @@ describe('authorization', () => {
     });
   });
 
-  test('missing role → 403', async () => {
+  test('missing role → 403 ROLE_REQUIRED; the challenge names no scope (the scopes are there)', async () => {
     const token = await issuer.mint({ scope: 'admin:read admin:write', roles: ['member'] });
     const res = await fetch(gw.url('/api/admin/users'), { headers: bearer(token) });
     await assertRefused(res, gw.logs, {
       status: 403,
-      code: 'INSUFFICIENT_SCOPE',
+      code: 'ROLE_REQUIRED',
       reason: 'missing_role',
-      challenge: 'Bearer realm="edgepass", error="insufficient_scope", scope="admin:read admin:write"',
+      challenge: 'Bearer realm="edgepass", error="insufficient_scope"',
     });
   });
 
-  test('plan not allowed → 403; the right plan passes', async () => {
+  test('plan not allowed → 403 PLAN_REQUIRED; the right plan passes', async () => {
     const free = await fetch(gw.url('/premium/x'), { headers: bearer(await issuer.mint({ plan: 'free' })) });
     await assertRefused(free, gw.logs, {
       status: 403,
-      code: 'INSUFFICIENT_SCOPE',
+      code: 'PLAN_REQUIRED',
       reason: 'plan_not_allowed',
       challenge: 'Bearer realm="edgepass", error="insufficient_scope"',
     });

@@ -59,7 +59,7 @@ export function demoCommands(gatewayUrl: string, apiKey: string, fast: 'memory' 
     },
     {
       title: 'the premium route with the free demo user’s key',
-      expect: '403 application/problem+json (plan premium required)',
+      expect: '403 application/problem+json, code PLAN_REQUIRED (the route requires plan premium)',
       command: vocabularyCurl(`${gatewayUrl}/premium/videos/demo/vocabulary`, ['-sSi', ...key]),
     },
     {
