@@ -211,12 +211,20 @@ describe('access_token refused: every failure path', () => {
     clock = T0;
   });
 
-  test('a key rotated in at the IdP is picked up by the unknown-kid refetch', async () => {
+  test('a key rotated in at the IdP: every request arriving while the refetch is in flight waits for it', async () => {
     clock += 120_000;
     const rotated = await generateTestKey('ES256', 'es-2');
     issuer.published.push(rotated);
-    const res = await call(await mint({}, { key: rotated }));
-    assert.equal(res.status, 200);
+    const before = issuer.jwksRequests;
+    const release = issuer.holdJwks();
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => mint({}, { key: rotated })));
+    const answers = tokens.map((token) => call(token));
+    // the first request's refetch is in flight; the others arrive during it
+    await eventually(() => issuer.jwksRequests === before + 1, 'the refetch reached the issuer');
+    release();
+    const statuses = await Promise.all(answers.map(async (res) => (await res).status));
+    assert.deepEqual(statuses, Array(8).fill(200));
+    assert.equal(issuer.jwksRequests, before + 1, 'one fetch for all of them');
     clock = T0;
   });
 

@@ -215,8 +215,9 @@ export class AccessTokenAuthenticator implements Authenticator {
     const keys = trusted.keys;
     let key = keys.find(kid, alg);
     if (key === undefined) {
-      if (!keys.canRefetch()) throw new AuthnError(keys.loaded ? 'unknown_kid' : 'keys_unavailable');
-      await keys.refresh(keys.loaded ? 'unknown_kid' : 'retry');
+      const refetch = keys.refetchForMissingKey();
+      if (refetch === undefined) throw new AuthnError(keys.loaded ? 'unknown_kid' : 'keys_unavailable');
+      await refetch;
       if (!keys.loaded) throw new AuthnError('keys_unavailable');
       key = keys.find(kid, alg);
       if (key === undefined) throw new AuthnError('unknown_kid');

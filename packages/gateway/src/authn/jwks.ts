@@ -80,11 +80,14 @@ export class IssuerKeys {
     return undefined;
   }
 
-  /** Whether a request may trigger a fetch now: the cooldown since the last attempt has passed (while no key
-   *  was ever loaded, the shorter retry interval). */
-  canRefetch(): boolean {
+  /** A token names a key we do not have: join the fetch in flight, or start one when the cooldown since the
+   *  last attempt has passed (while no key was ever loaded, the shorter retry interval). Undefined when neither:
+   *  the caller refuses the token without waiting. */
+  refetchForMissingKey(): Promise<boolean> | undefined {
+    if (this.#inflight !== undefined) return this.#inflight;
     const interval = this.#loaded ? this.config.cooldown : Math.min(RETRY_WHEN_EMPTY_MS, this.config.cooldown);
-    return this.#deps.now() - this.#lastAttempt >= interval;
+    if (this.#deps.now() - this.#lastAttempt < interval) return undefined;
+    return this.refresh(this.#loaded ? 'unknown_kid' : 'retry');
   }
 
   /** Fetches the JWKS now; concurrent callers share one fetch. Resolves true when keys were loaded. */

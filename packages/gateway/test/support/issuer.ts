@@ -34,6 +34,8 @@ export class TestIssuer {
   readonly audience: string;
   jwksRequests = 0;
   now: () => number;
+  /** while set, JWKS requests are counted but answered only once it resolves (see holdJwks) */
+  #jwksGate: Promise<void> | undefined;
   #server: Server | undefined;
   #port = 0;
 
@@ -70,8 +72,12 @@ export class TestIssuer {
     const server = createServer((req, res) => {
       if (req.url === '/jwks.json') {
         this.jwksRequests++;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: this.published.map((k) => k.publicJwk) }));
+        const answer = () => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ keys: this.published.map((k) => k.publicJwk) }));
+        };
+        if (this.#jwksGate === undefined) answer();
+        else void this.#jwksGate.then(answer);
       } else if (req.url === '/.well-known/openid-configuration') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ issuer: this.url, jwks_uri: this.jwksUri }));
@@ -86,6 +92,18 @@ export class TestIssuer {
     });
     this.#port = (server.address() as AddressInfo).port;
     this.#server = server;
+  }
+
+  /** Holds JWKS answers until the returned function is called: a fetch stays in flight meanwhile. */
+  holdJwks(): () => void {
+    let release = () => {};
+    this.#jwksGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.#jwksGate = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** Takes the JWKS server down (connections refused until up()). */
