@@ -1,6 +1,7 @@
 // Mints passports with node:crypto (Ed25519 signature or HMAC-SHA-256) — measured faster than jose's
 // SignJWT, and the protected header is encoded once per key. Claims follow docs/design.md "Passport";
-// iss/aud/iat/exp are set here, after the principal's fields. A passport never outlives its credential.
+// iss/aud/iat/exp are set here, after the principal's fields. A passport never outlives its credential as the
+// gateway judges it: `principal.expiresAt`, which for an access token is its exp plus the issuer's clock skew.
 import { createHmac, type KeyObject, sign } from 'node:crypto';
 import type { Principal } from '../authn/types.ts';
 

@@ -62,7 +62,10 @@ describe('upgrade', () => {
     const up = await echoServer();
     const gw = await gateway({ targets: [up.url] });
     const ws = client(`${gw.url}/chat?room=1`);
-    await once(ws, 'open');
+    const opened = once(ws, 'open'); // emitted right after 'upgrade'
+    const [switched] = (await once(ws, 'upgrade')) as [IncomingMessage];
+    assert.match(String(switched.headers['x-request-id']), /^ws-\d+$/, 'the 101 carries the gateway request id');
+    await opened;
     ws.send('hello');
     const [text] = (await once(ws, 'message')) as [Buffer];
     assert.equal(text.toString(), 'hello');
@@ -106,6 +109,7 @@ describe('upgrade', () => {
     const refused = await refusedStatus(client(gw.url));
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.connection, 'close');
+    assert.match(String(refused.headers['x-request-id']), /^ws-\d+$/, 'a relayed refusal carries the request id');
     assert.equal(up.upgrades.length, 0);
     assert.equal(gw.upstream.targets()[0].consecutiveFailures, 0, 'a refusal is an answer, not a failure');
   });

@@ -30,10 +30,13 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** The raw head of an HTTP/1.1 response from a status line and flat [name, value, ...] pairs. */
-function responseHead(status: number, message: string, rawHeaders: readonly string[]): string {
+/** The response head relayed to the client; it carries the gateway's x-request-id, like every other answer. */
+function responseHead(status: number, message: string, rawHeaders: readonly string[], requestId: string): string {
   let head = `HTTP/1.1 ${status} ${message}\r\n`;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
-  return `${head}\r\n`;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() !== 'x-request-id') head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+  }
+  return `${head}x-request-id: ${requestId}\r\n\r\n`;
 }
 
 class UpgradeAttempt extends Attempt<Target> {
@@ -136,7 +139,14 @@ class UpgradeAttempt extends Attempt<Target> {
       upstreamSocket.destroy();
       return;
     }
-    client.write(responseHead(res.statusCode ?? 101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders));
+    client.write(
+      responseHead(
+        res.statusCode ?? 101,
+        res.statusMessage ?? 'Switching Protocols',
+        res.rawHeaders,
+        this.#options.requestId,
+      ),
+    );
     if (upstreamHead.length > 0) client.write(upstreamHead);
     if (this.#head.length > 0) upstreamSocket.write(this.#head);
     for (const chunk of this.#early) upstreamSocket.write(chunk);
@@ -171,7 +181,7 @@ class UpgradeAttempt extends Attempt<Target> {
       if (!HOP_BY_HOP.has(name) && !listed.includes(name)) kept.push(raw[i], raw[i + 1]);
     }
     kept.push('connection', 'close');
-    client.write(responseHead(res.statusCode ?? 502, res.statusMessage ?? '', kept));
+    client.write(responseHead(res.statusCode ?? 502, res.statusMessage ?? '', kept, this.#options.requestId));
     res.pipe(client);
     res.on('error', () => client.destroy());
   }
