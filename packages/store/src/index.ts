@@ -42,6 +42,7 @@ export {
   openStore,
   pgliteDir,
   storeOptionsFromEnv,
+  unsharedFastStateWarning,
 } from './open-store.ts';
 export type { ScriptExecutor, SqlDriver } from './sql/driver.ts';
 export { openPgSql, type PgSqlOptions } from './sql/pg.ts';

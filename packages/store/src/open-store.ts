@@ -5,7 +5,7 @@ import { type Migration, migrate } from './migrate.ts';
 import type { SqlDriver } from './sql/driver.ts';
 import { openPgSql } from './sql/pg.ts';
 import { MEMORY_DATA_DIR, openPgliteSql } from './sql/pglite.ts';
-import type { Store, StoreOptions } from './types.ts';
+import type { FastState, Sql, Store, StoreOptions } from './types.ts';
 
 export const DEFAULT_DATA_DIR = './data';
 
@@ -31,6 +31,23 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Store
   if (redisUrl) options.redisUrl = redisUrl;
   if (keyPrefix) options.keyPrefix = keyPrefix;
   return options;
+}
+
+/**
+ * The warning a process should log at start when its store mixes a PostgreSQL server (DATABASE_URL: other processes
+ * may share it) with in-memory fast state (no REDIS_URL): everything the fast state holds is then silently
+ * per process. undefined for a consistent store (embedded PGlite + memory, or PostgreSQL + Redis).
+ */
+export function unsharedFastStateWarning(store: {
+  sql: Pick<Sql, 'kind'>;
+  fast: Pick<FastState, 'kind'>;
+}): string | undefined {
+  if (store.sql.kind !== 'postgres' || store.fast.kind !== 'memory') return undefined;
+  return (
+    'DATABASE_URL is set but REDIS_URL is not: the fast state (rate limits, quotas, login throttling, the token ' +
+    'denylist, OAuth interactions and codes, refresh locks, revocation and key-rotation events) is kept in this ' +
+    'process only, so other instances sharing the database do not see it. Set REDIS_URL to run more than one instance.'
+  );
 }
 
 /** Where PGlite keeps its files for a data directory (`memory://` stays in memory). */

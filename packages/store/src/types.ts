@@ -23,7 +23,7 @@ export interface Sql extends SqlExecutor {
 }
 
 export interface SetOptions {
-  /** Expire the key after this many milliseconds. */
+  /** Expire the key after this many milliseconds: a positive integer (Redis refuses anything else). */
   ttlMs?: number;
   /** Only set when the key does not exist (SET NX). */
   onlyIfAbsent?: boolean;
@@ -32,10 +32,15 @@ export interface SetOptions {
 /** Shared fast state. Keys are namespaced by the store's key prefix; callers pass bare keys. */
 export interface KeyValue {
   get(key: string): Promise<string | null>;
+  /** Atomically reads and deletes the key (Redis GETDEL): of concurrent callers exactly one gets the value. */
+  getAndDelete(key: string): Promise<string | null>;
   /** Returns false when onlyIfAbsent was set and the key already existed. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Atomic increment; when ttlMs is given and the key is new, the key expires after ttlMs. Returns the new value. */
+  /**
+   * Atomic increment by an integer (default 1); when ttlMs (a positive integer) is given and the key is new, the key
+   * expires after ttlMs. Returns the new value.
+   */
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
   /** Remaining time to live in ms; -1 when the key has no expiry, -2 when it does not exist. */
   ttl(key: string): Promise<number>;

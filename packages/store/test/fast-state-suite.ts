@@ -110,6 +110,50 @@ export function fastStateSuite(name: string, open: () => Promise<FastStateFixtur
         assert.equal(await a.kv.get('text'), 'abc');
       }));
 
+    test('getAndDelete returns the value once and removes the key; of concurrent callers exactly one gets it', () =>
+      using(open, async ({ a, b }) => {
+        assert.equal(await a.kv.getAndDelete('absent'), null);
+        await a.kv.set('once', 'v', { ttlMs: 60_000 });
+        assert.equal(await b.kv.getAndDelete('once'), 'v');
+        assert.equal(await a.kv.get('once'), null);
+        assert.equal(await a.kv.ttl('once'), -2);
+        assert.equal(await a.kv.getAndDelete('once'), null);
+
+        await b.kv.set('race', 'token');
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).kv.getAndDelete('race')),
+        );
+        assert.deepEqual(
+          results.filter((r) => r !== null),
+          ['token'],
+        );
+      }));
+
+    test('a TTL that is not a positive integer and a fractional increment are refused, changing nothing', () =>
+      using(open, async ({ a, b }) => {
+        await a.kv.set('k', 'kept');
+        await a.kv.incr('n', 3);
+        for (const ttlMs of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await assert.rejects(a.kv.set('k', 'changed', { ttlMs }), RangeError, `set ttlMs ${ttlMs}`);
+          await assert.rejects(
+            a.kv.set('fresh', 'x', { ttlMs, onlyIfAbsent: true }),
+            RangeError,
+            `set NX ttlMs ${ttlMs}`,
+          );
+          await assert.rejects(a.kv.incr('n', 1, ttlMs), RangeError, `incr ttlMs ${ttlMs}`);
+          await assert.rejects(a.kv.incr('new-counter', 1, ttlMs), RangeError, `incr of a new key, ttlMs ${ttlMs}`);
+        }
+        for (const by of [0.5, -1.5, Number.NaN]) {
+          await assert.rejects(a.kv.incr('n', by), RangeError, `incr by ${by}`);
+          await assert.rejects(a.kv.incr('n', by, 60_000), RangeError, `incr by ${by} with a window`);
+        }
+        assert.equal(await b.kv.get('k'), 'kept');
+        assert.equal(await b.kv.ttl('k'), -1);
+        assert.equal(await b.kv.get('n'), '3');
+        assert.equal(await b.kv.get('fresh'), null);
+        assert.equal(await b.kv.get('new-counter'), null);
+      }));
+
     test('incr is atomic under concurrency from two handles', () =>
       using(open, async ({ a, b }) => {
         const n = 200;
@@ -253,6 +297,7 @@ export function fastStateSuite(name: string, open: () => Promise<FastStateFixtur
         await b.close();
         assert.equal(await b.ping(), false);
         await assert.rejects(b.kv.get('x'), (err) => isStoreError(err, 'STORE_CLOSED'));
+        await assert.rejects(b.kv.getAndDelete('x'), (err) => isStoreError(err, 'STORE_CLOSED'));
         await assert.rejects(b.pubsub.publish('x', 'y'), (err) => isStoreError(err, 'STORE_CLOSED'));
         await assert.rejects(
           b.createRateLimiter({ keyPrefix: 'rl:closed', points: 1, durationSec: 1 }).consume('k'),

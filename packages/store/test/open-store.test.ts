@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isStoreError, openStore, storeOptionsFromEnv } from '@edgepass/store';
+import { isStoreError, openStore, storeOptionsFromEnv, unsharedFastStateWarning } from '@edgepass/store';
 
 test('storeOptionsFromEnv reads the four variables and defaults the data directory to ./data', () => {
   assert.deepEqual(storeOptionsFromEnv({}), { dataDir: './data' });
@@ -22,6 +22,15 @@ test('storeOptionsFromEnv reads the four variables and defaults the data directo
     },
   );
   assert.deepEqual(storeOptionsFromEnv({ DATABASE_URL: '  ', REDIS_URL: '' }), { dataDir: './data' });
+});
+
+test('unsharedFastStateWarning: only a PostgreSQL server with in-memory fast state gets a warning', () => {
+  const warning = unsharedFastStateWarning({ sql: { kind: 'postgres' }, fast: { kind: 'memory' } });
+  assert.match(warning ?? '', /^DATABASE_URL is set but REDIS_URL is not: .*kept in this process only/);
+  assert.match(warning ?? '', /Set REDIS_URL to run more than one instance/);
+  assert.equal(unsharedFastStateWarning({ sql: { kind: 'postgres' }, fast: { kind: 'redis' } }), undefined);
+  assert.equal(unsharedFastStateWarning({ sql: { kind: 'pglite' }, fast: { kind: 'memory' } }), undefined);
+  assert.equal(unsharedFastStateWarning({ sql: { kind: 'pglite' }, fast: { kind: 'redis' } }), undefined);
 });
 
 test('openStore on an embedded data directory migrates, persists across reopen and locks the directory', async () => {

@@ -4,6 +4,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { StoreError } from '../errors.ts';
 import type { FastState, KeyValue, PubSub, RateLimiter, RateLimiterOptions, SetOptions } from '../types.ts';
+import { checkIncrement, checkTtlMs } from './arguments.ts';
 import { consumeWith } from './rate-limit.ts';
 
 interface Entry {
@@ -65,8 +66,15 @@ function memoryKeyValue(backend: MemoryBackend, checkOpen: () => void): KeyValue
       checkOpen();
       return backend.live(key)?.value ?? null;
     },
+    async getAndDelete(key) {
+      checkOpen();
+      const value = backend.live(key)?.value ?? null;
+      backend.entries.delete(key);
+      return value;
+    },
     async set(key: string, value: string, options: SetOptions = {}) {
       checkOpen();
+      checkTtlMs(options.ttlMs);
       if (options.onlyIfAbsent && backend.live(key)) return false;
       backend.entries.set(key, { value, expiresAt: expiry(options.ttlMs) });
       return true;
@@ -77,6 +85,8 @@ function memoryKeyValue(backend: MemoryBackend, checkOpen: () => void): KeyValue
     },
     async incr(key, by = 1, ttlMs) {
       checkOpen();
+      checkIncrement(by);
+      checkTtlMs(ttlMs);
       const entry = backend.live(key);
       if (!entry) {
         backend.entries.set(key, { value: String(by), expiresAt: expiry(ttlMs) });

@@ -8,6 +8,7 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { StoreError, StoreUnavailableError } from '../errors.ts';
 import type { FastState, KeyValue, PubSub, RateLimiter, RateLimiterOptions, SetOptions } from '../types.ts';
 import { checkServiceUrl } from '../url.ts';
+import { checkIncrement, checkTtlMs } from './arguments.ts';
 import { consumeWith } from './rate-limit.ts';
 
 export const DEFAULT_KEY_PREFIX = 'edgepass:';
@@ -119,32 +120,39 @@ export async function openRedisFastState(options: RedisFastStateOptions): Promis
 
   const kv: KeyValue = {
     get: (key) => guard(() => client.get(prefix + key)),
-    set: (key: string, value: string, opts: SetOptions = {}) =>
-      guard(async () => {
+    getAndDelete: (key) => guard(() => client.getdel(prefix + key)),
+    set: async (key: string, value: string, opts: SetOptions = {}) => {
+      const { ttlMs, onlyIfAbsent } = opts;
+      checkTtlMs(ttlMs);
+      return await guard(async () => {
         const k = prefix + key;
-        const { ttlMs, onlyIfAbsent } = opts;
         let reply: string | null;
         if (ttlMs !== undefined && onlyIfAbsent) reply = await client.set(k, value, 'PX', ttlMs, 'NX');
         else if (ttlMs !== undefined) reply = await client.set(k, value, 'PX', ttlMs);
         else if (onlyIfAbsent) reply = await client.set(k, value, 'NX');
         else reply = await client.set(k, value);
         return reply === 'OK';
-      }),
+      });
+    },
     delete: (key) =>
       guard(async () => {
         await client.del(prefix + key);
       }),
-    incr: (key, by = 1, ttlMs) =>
-      guard(async () => {
+    incr: async (key, by = 1, ttlMs) => {
+      checkIncrement(by);
+      checkTtlMs(ttlMs);
+      return await guard(async () => {
         const k = prefix + key;
         if (ttlMs === undefined) return await client.incrby(k, by);
         // SET NX creates the key with its expiry only when new; MULTI makes both one atomic step.
         const results = await client.multi().set(k, '0', 'PX', ttlMs, 'NX').incrby(k, by).exec();
-        const [, incr] = results ?? [];
-        if (!incr) throw new Error('MULTI was aborted');
+        const [created, incr] = results ?? [];
+        if (!created || !incr) throw new Error('MULTI was aborted');
+        if (created[0]) throw created[0];
         if (incr[0]) throw incr[0];
         return Number(incr[1]);
-      }),
+      });
+    },
     ttl: (key) => guard(() => client.pttl(prefix + key)),
   };
 
