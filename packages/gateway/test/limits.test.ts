@@ -51,6 +51,14 @@ function limitedConfig(extra: Partial<GatewayConfigInput> = {}): GatewayConfigIn
         rateLimit: { limit: 1000, window: '60s', by: 'ip', onStoreDown: 'open' },
       },
       {
+        name: 'per-principal',
+        match: { pathPrefix: '/per-principal' },
+        service: 'vocabulary',
+        upstream: { targets: [upstream.url] },
+        accept: ['access_token'],
+        rateLimit: { limit: 2, window: '60s', by: 'principal' },
+      },
+      {
         name: 'quota',
         match: { pathPrefix: '/quota' },
         service: 'vocabulary',
@@ -88,6 +96,17 @@ describe('rate limit (memory)', () => {
     await assertRefused(res, gw.logs, { status: 429, code: 'RATE_LIMITED', reason: 'rate_limited' });
     const metrics = await (await fetch(`${gw.gateway.adminUrl}/metrics`)).text();
     assert.match(metrics, /edgepass_rate_limited_total\{route="limited"\} 1/);
+  });
+
+  test('by principal: one counter per user across its tokens, not per token or per address', async () => {
+    const call = async (sub: string) =>
+      fetch(gw.url('/per-principal/x'), { headers: { authorization: `Bearer ${await issuer.mint({ sub })}` } });
+    assert.equal((await call('usr_ada')).status, 200);
+    assert.equal((await call('usr_ada')).status, 200); // a second token of the same user
+    await assertRefused(await call('usr_ada'), gw.logs, { status: 429, code: 'RATE_LIMITED', reason: 'rate_limited' });
+    const other = await call('usr_grace'); // same address, another principal
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('ratelimit-remaining'), '1');
   });
 
   test('quota: the plan decides; over quota → 402; unlimited plans pass; a new day starts afresh', async () => {
