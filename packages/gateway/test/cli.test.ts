@@ -108,7 +108,7 @@ describe('workers: 2', () => {
     await db?.drop();
   });
 
-  test('two processes serve one port; a crashed worker is replaced; SIGTERM drains to exit 0', async () => {
+  test('two processes serve one port; a crashed worker is replaced; SIGHUP reloads every worker; SIGTERM drains to exit 0', async () => {
     const file = join(dir, 'cluster.yaml');
     writeFileSync(
       file,
@@ -186,6 +186,18 @@ describe('workers: 2', () => {
       20_000,
     );
     assert.equal((await fetch(`${publicUrl}/a/y`)).status, 200);
+
+    // SIGHUP to the primary reloads every worker (the file is unchanged: no watcher fires)
+    const workersNow = new Set(started().map((l) => l.pid)).size - 1; // the killed one is gone
+    const reloadedBefore = lines.filter((l) => l.msg === 'config reloaded').length;
+    proc.kill('SIGHUP');
+    await eventually(
+      () => lines.filter((l) => l.msg === 'config reloaded').length >= reloadedBefore + workersNow,
+      'every worker to reload',
+      20_000,
+    );
+    const reloaders = new Set(lines.filter((l) => l.msg === 'config reloaded').map((l) => l.pid));
+    assert.equal(reloaders.size, workersNow, 'each live worker reloaded once');
 
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     proc.kill('SIGTERM');
