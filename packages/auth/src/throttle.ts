@@ -2,7 +2,8 @@
 // counters in the shared fast state (Redis across instances, memory when embedded).
 // Every attempt first takes a slot (INCR with the window as TTL) and is refused, without checking the
 // password, once the window's slots are used up — so concurrent guesses cannot overshoot the limit.
-// A successful login resets the account counter and gives its IP slot back.
+// A successful login resets the account counter but does NOT give its IP slot back: otherwise an attacker could
+// interleave logins to an account of their own with guesses at other accounts and never reach the IP limit.
 // Account keys are SHA-256 of the lower-cased email (no addresses in Redis).
 import type { KeyValue } from '@edgepass/store';
 import type { AuthConfig } from './config.ts';
@@ -54,10 +55,9 @@ export class LoginThrottle {
     return { allowed: true, retryAfterSec: 0 };
   }
 
-  /** After a successful login: reset the account's failures and return the IP's slot. */
-  async loginSucceeded(ip: string, email: string): Promise<void> {
+  /** After a successful login: reset the account's failures (the IP's slot stays used). */
+  async loginSucceeded(email: string): Promise<void> {
     await this.#kv.delete(LoginThrottle.accountKey(email));
-    await this.#kv.incr(LoginThrottle.ipKey(ip), -1, this.#limits.ip.durationSec * 1000);
   }
 
   async beginSignup(ip: string): Promise<ThrottleDecision> {

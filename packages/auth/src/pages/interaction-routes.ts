@@ -188,7 +188,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
       request.log.info({ reason: result.reason, userId: result.userId }, 'login failed');
       return await renderLogin(reply, details, 401, { email, general: AUTH_ERRORS.AUTH_LOGIN_FAILED.title });
     }
-    await rt.throttle.loginSucceeded(request.ip, email);
+    await rt.throttle.loginSucceeded(email);
     request.log.info({ reason: 'login_succeeded', userId: result.user.id }, 'login');
     return await completeLogin(rt, request, reply, result.user.id, ['pwd']);
   });

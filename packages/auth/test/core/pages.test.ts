@@ -24,7 +24,7 @@ before(async () => {
     config: {
       throttle: {
         account: { points: 3, durationSec: 900 },
-        ip: { points: 12, durationSec: 900 },
+        ip: { points: 40, durationSec: 900 },
         signupIp: { points: 6, durationSec: 3600 },
       },
     },
@@ -174,6 +174,29 @@ describe('throttling', () => {
       for (let i = 0; i < 4; i++) assert.equal((await attempt(`user${i}@example.com`)).status, 401);
       const blocked = await attempt('user9@example.com');
       assert.equal(blocked.status, 429);
+      assert.ok(fresh.logs.some((l) => l.reason === 'login_throttled' && l.limit === 'ip'));
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('per IP: successful logins to an account of ones own do not buy more guesses at others', async () => {
+    const fresh = await startTestAuth({ config: { throttle: { ip: { points: 4, durationSec: 900 } } } });
+    try {
+      await createUser(fresh, 'mallory@example.com');
+      const config = await clientConfig(fresh, 'web', fresh.secrets.web);
+      const attempt = async (email: string, password: string) => {
+        const { loginPage: page, browser } = await openLogin(config);
+        const form = formTo(page, '/login');
+        return await browser.follow(form.action, { form: { ...form.fields, email, password } }, REDIRECT_URI);
+      };
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await attempt(`victim${i}@example.com`, 'guessed password')).status, 401);
+        const own = await attempt('mallory@example.com', PASSWORD);
+        assert.ok(own.url.startsWith(REDIRECT_URI), 'the attacker’s own login succeeds');
+      }
+      const blocked = await attempt('victim9@example.com', 'guessed password');
+      assert.equal(blocked.status, 429, 'four attempts from the IP, whatever their outcome, use its four slots');
       assert.ok(fresh.logs.some((l) => l.reason === 'login_throttled' && l.limit === 'ip'));
     } finally {
       await fresh.close();
