@@ -216,6 +216,15 @@ export class Accounts {
     return rows[0] ? toUser(rows[0]) : undefined;
   }
 
+  /** The external identities linked to a user. */
+  async externalIdentities(userId: string): Promise<Array<{ provider: string; subject: string }>> {
+    const { rows } = await this.#store.sql.query<{ provider: string; subject: string }>(
+      'SELECT provider, subject FROM external_identities WHERE user_id = $1 ORDER BY provider, subject',
+      [userId],
+    );
+    return rows;
+  }
+
   async linkExternalIdentity(
     userId: string,
     identity: { provider: string; subject: string; email?: string },

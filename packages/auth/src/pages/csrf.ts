@@ -4,7 +4,7 @@
 // SameSite=Lax, so a cross-site POST carries neither the cookie nor a valid token.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type CsrfPurpose = 'login' | 'signup' | 'consent' | 'logout';
+export type CsrfPurpose = 'login' | 'signup' | 'consent' | 'link' | 'logout';
 
 export class Csrf {
   readonly #key: Uint8Array;

@@ -44,6 +44,20 @@ export async function loadInteraction(
   return details;
 }
 
+/** Refuses a form post without a CSRF token for one of `purposes`, bound to this interaction. */
+export function requireCsrf(rt: AuthRuntime, purposes: CsrfPurpose[], uid: string, body: Body): void {
+  if (!purposes.some((p) => rt.csrf.verify(p, uid, body?.csrf))) {
+    throw new AuthError('AUTH_CSRF_FAILED', { reason: 'csrf_token_invalid' });
+  }
+}
+
+/** The client's display name for the pages of an interaction. */
+export async function clientName(rt: AuthRuntime, details: Interaction): Promise<string> {
+  const id = details.params.client_id ?? '';
+  const client = await rt.provider().Client.find(id);
+  return client?.clientName ?? id;
+}
+
 /** Sets the gateways' browser-session cookie. */
 export function setSessionCookie(rt: AuthRuntime, reply: FastifyReply, value: string): void {
   reply.setCookie(rt.config.cookies.session, value, {
@@ -79,18 +93,6 @@ export async function completeLogin(
 export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime): void {
   const providers = rt.config.providers.map((p) => ({ id: p.id, name: p.name ?? p.id }));
 
-  async function clientName(details: Interaction): Promise<string> {
-    const id = details.params.client_id ?? '';
-    const client = await rt.provider().Client.find(id);
-    return client?.clientName ?? id;
-  }
-
-  function requireCsrf(purposes: CsrfPurpose[], uid: string, body: Body): void {
-    if (!purposes.some((p) => rt.csrf.verify(p, uid, body?.csrf))) {
-      throw new AuthError('AUTH_CSRF_FAILED', { reason: 'csrf_token_invalid' });
-    }
-  }
-
   async function renderLogin(
     reply: FastifyReply,
     details: Interaction,
@@ -100,7 +102,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
     const body = loginView({
       uid: details.uid,
       csrf: rt.csrf.token('login', details.uid),
-      clientName: await clientName(details),
+      clientName: await clientName(rt, details),
       allowSignup: rt.config.allowSignup,
       providers,
       ...extra,
@@ -167,7 +169,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
 
   app.post<{ Params: Params; Body: Body }>('/interaction/:uid/login', async (request, reply) => {
     const details = await loadInteraction(rt, request, reply, request.params.uid);
-    requireCsrf(['login'], details.uid, request.body);
+    requireCsrf(rt, ['login'], details.uid, request.body);
     if (details.prompt.name !== 'login')
       throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'not_a_login_prompt' });
     const email = normalizeEmail(field(request.body, 'email', 254));
@@ -199,14 +201,14 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
       const body = signupView({
         uid: details.uid,
         csrf: rt.csrf.token('signup', details.uid),
-        clientName: await clientName(details),
+        clientName: await clientName(rt, details),
       });
       return sendPage(reply, 200, 'Create an account', body);
     });
 
     app.post<{ Params: Params; Body: Body }>('/interaction/:uid/signup', async (request, reply) => {
       const details = await loadInteraction(rt, request, reply, request.params.uid);
-      requireCsrf(['signup'], details.uid, request.body);
+      requireCsrf(rt, ['signup'], details.uid, request.body);
       const email = normalizeEmail(field(request.body, 'email', 254));
       const name = field(request.body, 'name', 200).trim();
       const password = field(request.body, 'password', 1024);
@@ -222,7 +224,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
           signupView({
             uid: details.uid,
             csrf: rt.csrf.token('signup', details.uid),
-            clientName: await clientName(details),
+            clientName: await clientName(rt, details),
             email,
             name,
             ...extra,
@@ -255,7 +257,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
 
   app.post<{ Params: Params; Body: Body }>('/interaction/:uid/consent', async (request, reply) => {
     const details = await loadInteraction(rt, request, reply, request.params.uid);
-    requireCsrf(['consent'], details.uid, request.body);
+    requireCsrf(rt, ['consent'], details.uid, request.body);
     if (details.prompt.name !== 'consent')
       throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'not_a_consent_prompt' });
     return await finishConsent(request, reply, details);
@@ -263,7 +265,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
 
   app.post<{ Params: Params; Body: Body }>('/interaction/:uid/abort', async (request, reply) => {
     const details = await loadInteraction(rt, request, reply, request.params.uid);
-    requireCsrf(['login', 'consent'], details.uid, request.body);
+    requireCsrf(rt, ['login', 'consent', 'link'], details.uid, request.body);
     const returnTo = await rt
       .provider()
       .interactionResult(

@@ -1,6 +1,6 @@
-// The HTML views: login, signup, consent, logout, signed-out and error pages. Accessible by construction:
-// lang, labels tied to inputs, autocomplete attributes, an error summary (role=alert) whose entries link to
-// the fields, aria-invalid/aria-describedby on fields in error; plain forms that work without JavaScript.
+// The HTML views: login, signup, account linking, consent, logout, signed-out and error pages. Accessible by
+// construction: lang, labels tied to inputs, autocomplete attributes, an error summary (role=alert) whose entries
+// link to the fields, aria-invalid/aria-describedby on fields in error; plain forms that work without JavaScript.
 import { html, type SafeHtml } from './html.ts';
 
 export interface FieldErrors {
@@ -108,6 +108,34 @@ ${input({ id: 'password', label: 'Password', type: 'password', autocomplete: 'ne
 <button type="submit">Create account</button>
 </form>
 <p class="alt">Already have an account? <a href="/interaction/${v.uid}">Sign in</a></p>`;
+}
+
+export interface LinkAccountView {
+  uid: string;
+  csrf: string;
+  clientName: string;
+  /** The existing local account's email address (the one the external provider asserted). */
+  email: string;
+  providerName: string;
+  errors?: FieldErrors;
+  general?: string;
+}
+
+/** Linking an external login to an existing account whose email is unverified: prove it is yours. */
+export function linkAccountView(v: LinkAccountView): SafeHtml {
+  const errors = v.errors ?? {};
+  return html`<h1>Link your ${v.providerName} sign-in</h1>
+<p>An account for <strong>${v.email}</strong> already exists. Enter its password to link it to ${v.providerName} and continue to ${v.clientName}.</p>
+${errorSummary(errors, v.general)}
+<form method="post" action="/interaction/${v.uid}/link">
+${csrfField(v.csrf)}
+${input({ id: 'password', label: 'Password of this account', type: 'password', autocomplete: 'current-password', errors })}
+<button type="submit">Link and continue</button>
+</form>
+<form method="post" action="/interaction/${v.uid}/abort">
+${csrfField(v.csrf)}
+<button type="submit" class="secondary">Cancel</button>
+</form>`;
 }
 
 export interface ConsentView {

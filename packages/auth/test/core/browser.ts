@@ -1,5 +1,6 @@
-// A minimal "browser" for driving the auth service's pages over real HTTP: fetch with a cookie jar,
-// manual redirects (so a test can stop at the client's redirect_uri), and form extraction from HTML.
+// A minimal "browser" for driving the auth service's pages over real HTTP: fetch with a cookie jar that honours
+// `Path` like a real browser does (RFC 6265 path-match; default: the request's directory), manual redirects (so
+// a test can stop at the client's redirect_uri), and form extraction from HTML.
 
 export interface PageResult {
   status: number;
@@ -13,22 +14,47 @@ export interface Form {
   fields: Record<string, string>;
 }
 
+/** RFC 6265 §5.1.4: does a request path fall under a cookie's path? */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+}
+
+/** RFC 6265 §5.1.4: the default path of a cookie set without a Path attribute. */
+function defaultPath(requestPath: string): string {
+  const slash = requestPath.lastIndexOf('/');
+  return slash <= 0 ? '/' : requestPath.slice(0, slash);
+}
+
 export class Browser {
   readonly cookies = new Map<string, string>();
+  readonly #paths = new Map<string, string>();
 
-  cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  /** The Cookie header for a request to `url` (every cookie when no url is given). */
+  cookieHeader(url?: string): string {
+    const path = url === undefined ? undefined : new URL(url).pathname;
+    return [...this.cookies]
+      .filter(([name]) => path === undefined || pathMatches(path, this.#paths.get(name) ?? '/'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
   }
 
-  #store(response: Response): void {
+  #store(url: string, response: Response): void {
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
       const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=thu, 01 jan 1970/i.test(a));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const path = attrs.map((a) => /^\s*path=(\S*)\s*$/i.exec(a)?.[1]).find((p) => p?.startsWith('/'));
+      if (expired || value === '') {
+        this.cookies.delete(name);
+        this.#paths.delete(name);
+      } else {
+        this.cookies.set(name, value);
+        this.#paths.set(name, path ?? defaultPath(new URL(url).pathname));
+      }
     }
   }
 
@@ -38,7 +64,8 @@ export class Browser {
     init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
   ): Promise<PageResult> {
     const headers: Record<string, string> = { ...init.headers };
-    if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
+    const cookie = this.cookieHeader(url);
+    if (cookie) headers.cookie = cookie;
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -50,7 +77,7 @@ export class Browser {
       body,
       redirect: 'manual',
     });
-    this.#store(response);
+    this.#store(url, response);
     return { status: response.status, url, headers: response.headers, body: await response.text() };
   }
 

@@ -1,6 +1,8 @@
 // Login with an external OIDC provider: a second oidc-provider instance started here plays the external
-// IdP (its dev login/consent pages). Covers account creation, re-login, linking by VERIFIED email only,
-// state single use and browser binding, and ID-token validation (nonce/aud/iss forged by the IdP → refused).
+// IdP (its dev login/consent pages). Covers account creation, re-login, linking by VERIFIED email only — and
+// to an account with a password but an unverified email only after its password is entered (account-takeover
+// by pre-registration) —, state single use and browser binding, and ID-token validation (nonce/aud/iss forged
+// by the IdP → refused).
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +14,9 @@ import {
   clientConfig,
   codeFlowTokens,
   createUser,
+  loginThroughForm,
   openLogin,
+  PASSWORD,
   REDIRECT_URI,
   startTestAuth,
   type TestAuth,
@@ -28,6 +32,10 @@ const externalAccounts: Record<string, ExternalAccount> = {
   'ext-kim': { email: 'kim@example.org', email_verified: true, name: 'Kim' },
   'ext-leo': { email: 'leo@example.com', email_verified: true },
   'ext-mia': { email: 'mia@example.com', email_verified: false },
+  'ext-olga': { email: 'olga@example.com', email_verified: true },
+  'ext-pia': { email: 'pia@example.com', email_verified: true },
+  'ext-quin': { email: 'quin@example.com', email_verified: true },
+  'ext-ray': { email: 'ray@example.com', email_verified: true },
   'ext-noemail': {},
 };
 
@@ -127,6 +135,27 @@ async function externalLogin(sub: string, browser = new Browser()) {
   return { ...flow, page };
 }
 
+/** Like externalLogin, but stops at our callback (the IdP's redirect) instead of following it. */
+async function untilCallback(sub: string) {
+  const browser = new Browser();
+  const callbackAt = `${t.issuer}/auth/callback`;
+  const flow = await openLogin(web, 'openid', browser);
+  const link = /href="(\/auth\/acme\/start\?interaction=[^"]+)"/.exec(flow.loginPage.body)?.[1] ?? '';
+  let page = await browser.follow(new URL(link, t.issuer).href, {}, callbackAt);
+  for (let step = 0; step < 3 && !page.url.startsWith(callbackAt); step++) {
+    const form = formTo(page, '');
+    const fields = form.fields.prompt === 'login' ? { ...form.fields, login: sub, password: 'any' } : form.fields;
+    page = await browser.follow(form.action, { form: fields }, callbackAt);
+  }
+  return { browser, callback: page.url };
+}
+
+/** Posts the account-link page's form (wrong, right or no password). */
+async function submitLink(page: PageResult, browser: Browser, fields: Record<string, string>) {
+  const form = formTo(page, '/link');
+  return await browser.follow(form.action, { form: { ...form.fields, ...fields } }, REDIRECT_URI);
+}
+
 async function linksOf(userId: string) {
   const { rows } = await t.store.sql.query<{ provider: string; subject: string }>(
     'SELECT provider, subject FROM external_identities WHERE user_id = $1 ORDER BY subject',
@@ -154,13 +183,100 @@ describe('external IdP login', () => {
     assert.equal(tokens2.claims()?.sub, user.id, 'the same account the second time');
   });
 
-  test('a verified email links to the existing local account', async () => {
+  test('an account with a password and an unverified email is linked only after its password is entered', async () => {
+    // e.g. registered by an attacker with a password of their choice before the owner ever used the IdP
     const local = await createUser(t, 'leo@example.com');
+    assert.equal(local.emailVerified, false);
     const flow = await externalLogin('ext-leo');
-    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) });
+    assert.equal(flow.page.status, 200, 'the link page instead of a silent link');
+    assert.match(new URL(flow.page.url).pathname, /^\/interaction\/[^/]+\/link$/);
+    assert.match(flow.page.body, /Link your Acme ID sign-in/);
+    assert.match(flow.page.body, /An account for <strong>leo@example\.com<\/strong> already exists/);
+    assert.match(flow.page.body, /autocomplete="current-password"/);
+    assert.deepEqual(await linksOf(local.id), [], 'nothing linked yet');
+    assert.ok(t.logs.some((l) => l.reason === 'external_link_needs_password' && l.userId === local.id));
+
+    const noCsrf = await flow.browser.request(formTo(flow.page, '/link').action, { form: { password: PASSWORD } });
+    assert.equal(noCsrf.status, 403, 'the form is CSRF-protected');
+    const stranger = await new Browser().request(formTo(flow.page, '/link').action, {
+      form: { ...formTo(flow.page, '/link').fields, password: PASSWORD },
+    });
+    assert.equal(stranger.status, 400, 'another browser (no interaction cookie) cannot use it');
+
+    const wrong = await submitLink(flow.page, flow.browser, { password: 'not the password at all' });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.body, /The password is not correct/);
+    assert.ok(t.logs.some((l) => l.reason === 'password_mismatch' && l.userId === local.id));
+    assert.deepEqual(await linksOf(local.id), [], 'a wrong password links nothing');
+    assert.equal((await t.service.accounts.findById(local.id))?.emailVerified, false);
+
+    const right = await submitLink(wrong, flow.browser, { password: PASSWORD });
+    assert.ok(right.url.startsWith(REDIRECT_URI), `the login continues to the client (status ${right.status})`);
+    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(right.url) });
     assert.equal(tokens.claims()?.sub, local.id);
     assert.deepEqual(await linksOf(local.id), [{ provider: 'acme', subject: 'ext-leo' }]);
     assert.equal((await t.service.accounts.findById(local.id))?.emailVerified, true);
+    assert.ok(t.logs.some((l) => l.reason === 'external_link_confirmed' && l.userId === local.id));
+
+    const replay = await submitLink(wrong, flow.browser, { password: PASSWORD });
+    assert.equal(replay.status, 400, 'the pending link was used up');
+    const again = await externalLogin('ext-leo');
+    assert.ok(again.page.url.startsWith(REDIRECT_URI), 'linked now: the next external login goes straight through');
+  });
+
+  test('wrong passwords on the link page are throttled like logins', async () => {
+    const local = await createUser(t, 'olga@example.com');
+    const flow = await externalLogin('ext-olga');
+    let page = flow.page;
+    for (let i = 0; i < 5; i++) {
+      page = await submitLink(page, flow.browser, { password: `wrong password ${i}!` });
+      assert.equal(page.status, 401, `attempt ${i + 1}`);
+    }
+    const blocked = await submitLink(page, flow.browser, { password: PASSWORD });
+    assert.equal(blocked.status, 429, 'after the account limit even the right password is refused');
+    assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+    assert.match(blocked.body, /Too many attempts/);
+    assert.ok(t.logs.some((l) => l.reason === 'login_throttled' && l.limit === 'account' && l.userId === local.id));
+    assert.deepEqual(await linksOf(local.id), []);
+    const login = await loginThroughForm(web, 'olga@example.com').catch((err: Error) => err);
+    assert.match(String(login), /status 429/, 'the same account slots as the login page');
+    const cancel = formTo(blocked, '/abort');
+    const aborted = await flow.browser.follow(cancel.action, { form: cancel.fields }, REDIRECT_URI);
+    assert.equal(new URL(aborted.url).searchParams.get('error'), 'access_denied', 'Cancel goes back to the client');
+  });
+
+  test('an account whose email is already verified is linked at once', async () => {
+    const local = await t.service.accounts.create({
+      email: 'pia@example.com',
+      password: PASSWORD,
+      emailVerified: true,
+    });
+    const flow = await externalLogin('ext-pia');
+    assert.ok(flow.page.url.startsWith(REDIRECT_URI), `no link page (status ${flow.page.status})`);
+    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) });
+    assert.equal(tokens.claims()?.sub, local.id);
+    assert.deepEqual(await linksOf(local.id), [{ provider: 'acme', subject: 'ext-pia' }]);
+  });
+
+  test('an account without a password or other links (made for external login) is linked at once', async () => {
+    const local = await t.service.accounts.create({ email: 'quin@example.com' });
+    const flow = await externalLogin('ext-quin');
+    assert.ok(flow.page.url.startsWith(REDIRECT_URI), `no link page (status ${flow.page.status})`);
+    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) });
+    assert.equal(tokens.claims()?.sub, local.id);
+    assert.equal((await t.service.accounts.findById(local.id))?.emailVerified, true);
+  });
+
+  test('an unverified account linked to another IdP is not linked (that identity never proved the email)', async () => {
+    const other = await t.service.accounts.createExternal(
+      { email: 'ray@example.com', emailVerified: false },
+      { provider: 'sloppy-idp', subject: 'whoever' },
+    );
+    const { page } = await externalLogin('ext-ray');
+    assert.equal(page.status, 400);
+    assert.match(page.body, /Signing in with the external provider failed/);
+    assert.deepEqual(await linksOf(other.id), [{ provider: 'sloppy-idp', subject: 'whoever' }]);
+    assert.ok(t.logs.some((l) => l.reason === 'external_link_unverified_account'));
   });
 
   test('an unverified email never takes over an existing account', async () => {
@@ -194,26 +310,29 @@ describe('external IdP login', () => {
   }
 
   test('state is single use and bound to the browser that started the login', async () => {
-    const browser = new Browser();
-    const flow = await openLogin(web, 'openid', browser);
-    const link = /href="(\/auth\/acme\/start\?interaction=[^"]+)"/.exec(flow.loginPage.body)?.[1] ?? '';
-    // stop at our callback instead of following it
-    let page = await browser.follow(new URL(link, t.issuer).href, {}, `${t.issuer}/auth/callback`);
-    for (let step = 0; step < 3 && !page.url.startsWith(`${t.issuer}/auth/callback`); step++) {
-      const form = formTo(page, '');
-      const fields =
-        form.fields.prompt === 'login' ? { ...form.fields, login: 'ext-kim', password: 'any' } : form.fields;
-      page = await browser.follow(form.action, { form: fields }, `${t.issuer}/auth/callback`);
-    }
-    const callback = page.url;
+    const { browser, callback } = await untilCallback('ext-kim');
     assert.ok(callback.startsWith(`${t.issuer}/auth/callback?`));
-    const stranger = await new Browser().request(callback);
+    const stranger = await new Browser().follow(callback, {}, REDIRECT_URI);
     assert.equal(stranger.status, 400, 'another browser (no interaction cookie) cannot complete it');
-    const replay = await browser.request(callback);
-    assert.equal(replay.status, 400, 'the state was consumed by the first attempt');
+    assert.match(stranger.body, /The sign-in request has expired/);
+    const mine = await browser.follow(callback, {}, REDIRECT_URI);
+    assert.ok(mine.url.startsWith(REDIRECT_URI), 'a stranger’s attempt did not use the state up');
+    const replay = await browser.follow(callback, {}, REDIRECT_URI);
+    assert.equal(replay.status, 400, 'the state was used up by the first completed attempt');
     assert.ok(t.logs.some((l) => l.reason === 'external_state_unknown'));
     const bogus = await browser.request(`${t.issuer}/auth/callback?code=x&state=made-up`);
     assert.equal(bogus.status, 400);
+  });
+
+  test('concurrent callbacks with one state: exactly one uses it (atomic consume)', async () => {
+    const { browser, callback } = await untilCallback('ext-kim');
+    const mark = t.logs.length;
+    const results = await Promise.all(Array.from({ length: 6 }, () => browser.follow(callback, {}, REDIRECT_URI)));
+    const reasons = t.logs.slice(mark).map((l) => l.reason);
+    const statuses = JSON.stringify(results.map((r) => r.status));
+    assert.equal(results.filter((r) => r.url.startsWith(REDIRECT_URI)).length, 1, statuses);
+    assert.equal(reasons.filter((r) => r === 'external_state_unknown').length, 5, JSON.stringify(reasons));
+    assert.ok(!reasons.includes('external_code_exchange_failed'), 'the code was exchanged once');
   });
 
   test('an unknown provider is 404', async () => {
