@@ -21,7 +21,7 @@ import { deriveKey } from './crypto.ts';
 import { registerExternalLoginRoutes } from './external/external-login.ts';
 import { handleError, handleRouterError, notFound } from './http-errors.ts';
 import { createLogger } from './logger.ts';
-import { createAdapterFactory, grantExists, pruneExpired, revokeGrants } from './oidc/adapter.ts';
+import { createAdapterFactory, grantExists, pruneExpired, refreshTokenUnused, revokeGrants } from './oidc/adapter.ts';
 import { jwtAccessTokenEndpoints } from './oidc/jwt-access-tokens.ts';
 import { mountProvider } from './oidc/mount.ts';
 import { buildProvider, OIDC_ROUTES } from './oidc/provider.ts';
@@ -133,6 +133,7 @@ class AuthServiceImpl implements AuthService {
             graceSec: config.refreshGraceSec,
             sealKey: deriveKey(this.#masterKey, 'token-cache'),
             grantAlive: (grantId) => grantExists(store, grantId),
+            refreshTokenUnused: (token) => refreshTokenUnused(store, token),
           }),
         );
         provider.use(

@@ -1,10 +1,13 @@
 // User accounts (table users) and their links to external IdPs (table external_identities). Used by the
 // login/signup pages, the external-IdP callback, the JSON API and the CLI. Every change to roles, plan or
-// status publishes `user.changed` so gateways drop cached sessions and passports of that subject.
+// status publishes `user.changed` so gateways drop cached sessions and passports of that subject; disabling also
+// revokes the user's browser sessions and denylists their live access tokens.
 import { EVENTS_CHANNEL, encodeEvent, type SqlExecutor, type Store } from '@edgepass/store';
 import { prefixedId } from '../crypto.ts';
 import { AuthError } from '../errors.ts';
+import { grantIdsOf } from '../oidc/adapter.ts';
 import { revokeAllSessionsOf } from '../sessions/browser-sessions.ts';
+import { TokenDenylist } from '../tokens/denylist.ts';
 import { isValidEmail, normalizeEmail } from './email.ts';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 
@@ -186,10 +189,14 @@ export class Accounts {
     return await this.#update(id, 'status = $2', [status]);
   }
 
-  /** Disables the account and revokes its browser sessions (gateways stop accepting them at once). */
+  /**
+   * Disables the account, revokes its browser sessions and denylists its live access tokens (gateways stop
+   * accepting either at once). Its grants stay: refreshing is refused while the account is disabled.
+   */
   async disable(id: string): Promise<User> {
     const user = await this.setStatus(id, 'disabled');
     await revokeAllSessionsOf(this.#store, id);
+    await new TokenDenylist({ fast: this.#store.fast }).denyIssuedUnder(await grantIdsOf(this.#store.sql, id));
     return user;
   }
 

@@ -6,7 +6,7 @@
 //   the fast-state KV (Redis or memory) with a TTL; single use is an atomic SET NX marker, codes of a grant
 //   are found through a KvIndex.
 // - Client comes from Clients (oauth_clients + static config clients), with the secret as its hash.
-import type { Store } from '@edgepass/store';
+import type { SqlExecutor, Store } from '@edgepass/store';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { ClientRecord, Clients } from '../clients/clients.ts';
 import { KvIndex } from '../kv-index.ts';
@@ -36,6 +36,12 @@ export interface AdapterDeps {
   /** How long a grant's index of authorization codes is kept (the grant lifetime). */
   grantTtlSec: number;
   now?: () => Date;
+  /**
+   * Called when oidc-provider revokes the access tokens of a grant (reuse of a refresh token or an authorization
+   * code, RFC 7009 revocation of a refresh token): JWT access tokens are not stored, so this is where their jtis
+   * get denylisted. Awaited before oidc-provider answers.
+   */
+  revokeAccessTokens?: (grantId: string) => Promise<void>;
 }
 
 interface ModelRow {
@@ -117,6 +123,21 @@ class SqlModelAdapter implements Adapter {
       this.#model,
       grantId,
     ]);
+  }
+}
+
+/** AccessToken rows (opaque tokens, none in this profile), plus the revocation of a grant's JWT access tokens. */
+class AccessTokenAdapter extends SqlModelAdapter {
+  readonly #revoke: (grantId: string) => Promise<void>;
+
+  constructor(deps: AdapterDeps, revoke: (grantId: string) => Promise<void>) {
+    super('AccessToken', deps);
+    this.#revoke = revoke;
+  }
+
+  override async revokeByGrantId(grantId: string): Promise<void> {
+    await super.revokeByGrantId(grantId);
+    await this.#revoke(grantId);
   }
 }
 
@@ -242,6 +263,8 @@ export function createAdapterFactory(deps: AdapterDeps, idTokenAlg: () => string
   return (model: string) => {
     if (model === 'Client') return new ClientAdapter(deps, idTokenAlg);
     if (SHORT_LIVED_MODELS.has(model)) return new KvModelAdapter(model, deps);
+    if (model === 'AccessToken' && deps.revokeAccessTokens)
+      return new AccessTokenAdapter(deps, deps.revokeAccessTokens);
     return new SqlModelAdapter(model, deps);
   };
 }
@@ -265,6 +288,28 @@ export async function revokeGrants(adapterFor: (model: string) => Adapter, grant
     await Promise.all(GRANT_MEMBER_MODELS.map((model) => adapterFor(model).revokeByGrantId(grantId)));
     await adapterFor('Grant').destroy(grantId);
   }
+}
+
+/**
+ * True while a refresh token can still be used: it exists (opaque: the token is its id), has not expired and has not
+ * been consumed (rotated).
+ */
+export async function refreshTokenUnused(store: Store, token: string, now: Date = new Date()): Promise<boolean> {
+  const { rows } = await store.sql.query(
+    `SELECT 1 FROM oidc_models WHERE model = 'RefreshToken' AND id = $1 AND consumed_at IS NULL
+       AND (expires_at IS NULL OR expires_at > $2)`,
+    [token, now],
+  );
+  return rows.length > 0;
+}
+
+/** The ids of a user's grants (any client), expired or not. */
+export async function grantIdsOf(sql: SqlExecutor, accountId: string): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>(
+    "SELECT id FROM oidc_models WHERE model = 'Grant' AND payload->>'accountId' = $1",
+    [accountId],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** True while a grant exists and has not expired (revoked grants are deleted). */

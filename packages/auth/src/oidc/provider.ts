@@ -1,6 +1,7 @@
 // oidc-provider configured for the edgepass OAuth 2.1 profile:
 // - authorization code + PKCE (S256 only, required for every client), exact redirect_uri; no implicit, no
-//   password grant; client_credentials; refresh tokens rotated on every use (reuse → grant revoked);
+//   password grant; client_credentials; refresh tokens rotated on every use (reuse → grant revoked, and with it
+//   the grant's live JWT access tokens: denylisted);
 // - JWT access tokens (typ at+jwt) for one default resource (config.audience) with roles/plan/tenant;
 // - revocation and introspection (JWT access tokens handled by jwt-access-tokens.ts);
 // - confidential clients authenticate with client_secret_basic/post against a stored SHA-256 hash; no
@@ -100,7 +101,23 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const grantTtl = grantTtlSec(config);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ store: deps.store, clients, grantTtlSec: grantTtl }, () => keys.activeAlg),
+    adapter: createAdapterFactory(
+      {
+        store: deps.store,
+        clients,
+        grantTtlSec: grantTtl,
+        // A revoked grant (reuse detection, RFC 7009 revocation of a refresh token) takes its live JWT access
+        // tokens with it: their jtis are denylisted until exp and `token.revoked` reaches every gateway.
+        async revokeAccessTokens(grantId) {
+          const denied = await denylist.denyIssuedUnder([grantId]);
+          logger.info(
+            { grantId, deniedAccessTokens: denied, reason: 'grant_access_tokens_denied' },
+            'access tokens of a revoked grant denied',
+          );
+        },
+      },
+      () => keys.activeAlg,
+    ),
     jwks: keys.providerJwks,
     clientDefaults: {
       grant_types: ['authorization_code'],

@@ -8,8 +8,9 @@
 //   1. a cached response for the key → return it (the SAME new tokens; one chain);
 //   2. else SET NX the lock → refresh normally; a 200 response is sealed (AES-256-GCM, key derived from the
 //      master key, AAD = the key) with its grant id and cached for graceSec; errors are not cached; the lock
-//      is released. A cached response is only served while its grant still exists (logout or reuse
-//      detection in the meantime → the duplicate goes to oidc-provider and fails like any reuse);
+//      is released. A cached response is only served while its grant still exists and while the refresh token
+//      it hands out has not been used itself (logout, reuse detection, or a chain that already moved on → the
+//      duplicate goes to oidc-provider and counts as reuse: the family is revoked);
 //   3. else (another request holds the lock) poll the KV until the cached response appears (→ 1) or the
 //      lock disappears without one (the holder failed → refresh normally), up to a deadline.
 import type { KeyValue } from '@edgepass/store';
@@ -27,6 +28,8 @@ export interface RefreshGraceOptions {
   sealKey: Uint8Array;
   /** Whether a grant still exists (not revoked by logout or reuse detection). */
   grantAlive: (grantId: string) => Promise<boolean>;
+  /** Whether a refresh token has not been used (rotated) yet. */
+  refreshTokenUnused: (refreshToken: string) => Promise<boolean>;
   /** How long a holder may take before waiters give up on it (ms). */
   lockTtlMs?: number;
 }
@@ -56,7 +59,13 @@ function respond(ctx: KoaContextWithOIDC, body: string): void {
 }
 
 export function refreshGrace(options: RefreshGraceOptions): Middleware {
-  const { kv, tokenPath, graceSec, sealKey, grantAlive } = options;
+  const { kv, tokenPath, graceSec, sealKey, grantAlive, refreshTokenUnused } = options;
+  /** A cached answer is only handed out while the chain has not moved past it. */
+  const current = async (entry: CachedResponse): Promise<boolean> => {
+    if (!(await grantAlive(entry.grantId))) return false;
+    const successor = (JSON.parse(entry.body) as { refresh_token?: unknown }).refresh_token;
+    return typeof successor !== 'string' || (await refreshTokenUnused(successor));
+  };
   const lockTtlMs = options.lockTtlMs ?? 10_000;
 
   return async function refreshGraceMiddleware(ctx, next) {
@@ -87,7 +96,7 @@ export function refreshGrace(options: RefreshGraceOptions): Middleware {
       const opened = value === null ? undefined : unseal(sealKey, value, cacheKey);
       if (opened === undefined) return undefined;
       const entry = JSON.parse(opened) as CachedResponse;
-      return (await grantAlive(entry.grantId)) ? entry.body : undefined;
+      return (await current(entry)) ? entry.body : undefined;
     };
 
     const hit = await cached();

@@ -3,9 +3,11 @@
 // openid-client against real services on PostgreSQL + Redis.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { deniedJtiKey } from '@edgepass/store';
+import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
 import { decodeJwt, importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
+import { testRedisUrl } from '../../../../test/support/env.ts';
+import { createUsersCommand } from '../../../cli/src/commands/users.ts';
 import {
   clientConfig,
   codeFlowTokens,
@@ -23,9 +25,9 @@ let second: TestAuth; // a second instance sharing graced's database, Redis pref
 let strict: TestAuth; // refreshGraceSec 0
 const EMAIL = 'bob@example.com';
 
-async function signIn(t: TestAuth) {
+async function signIn(t: TestAuth, email = EMAIL) {
   const config = await clientConfig(t, 'web', t.secrets.web);
-  const tokens = await codeFlowTokens(config, await loginThroughForm(config, EMAIL));
+  const tokens = await codeFlowTokens(config, await loginThroughForm(config, email));
   return { config, tokens, refresh: tokens.refresh_token ?? assert.fail('no refresh token') };
 }
 
@@ -40,6 +42,18 @@ async function rawRefresh(base: string, t: TestAuth, refreshToken: string) {
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+const introspectsActive = async (config: oidc.Configuration, token: string) =>
+  (await oidc.tokenIntrospection(config, token)).active;
+
+/** Every access token is denylisted (KV) and its `token.revoked` event was published. */
+async function expectDenied(t: TestAuth, seen: EdgeEvent[], accessTokens: string[]) {
+  for (const token of accessTokens) {
+    const { jti = '', exp } = decodeJwt(token);
+    assert.equal(await t.store.fast.kv.get(deniedJtiKey(jti)), String(exp), `deny:jti:${jti}`);
+    await eventually(() => seen.find((e) => e.type === 'token.revoked' && e.jti === jti));
+  }
 }
 
 before(async () => {
@@ -133,6 +147,82 @@ describe('refresh token rotation', () => {
       await expectOAuthError(oidc.refreshTokenGrant(config, refresh), 'invalid_grant');
     } finally {
       await strict.service.accounts.setStatus(user?.id ?? '', 'active');
+    }
+  });
+});
+
+describe('a revoked grant takes its live access tokens with it', () => {
+  test('reuse of a rotated refresh token: access tokens issued before it introspect inactive', async () => {
+    const { config, tokens, refresh } = await signIn(strict);
+    const next = await oidc.refreshTokenGrant(config, refresh);
+    const accessTokens = [tokens.access_token, next.access_token];
+    for (const at of accessTokens) assert.equal(await introspectsActive(config, at), true, 'control: active before');
+    const listener = await collectEvents(strict.store.fast);
+    try {
+      await expectOAuthError(oidc.refreshTokenGrant(config, refresh), 'invalid_grant');
+      for (const at of accessTokens) assert.equal(await introspectsActive(config, at), false);
+      await expectDenied(strict, listener.seen, accessTokens);
+    } finally {
+      await listener.stop();
+    }
+    const me = await fetch(`${strict.issuer}/api/me`, { headers: { authorization: `Bearer ${next.access_token}` } });
+    assert.equal(me.status, 401, 'the JSON API refuses it too');
+    assert.ok(strict.logs.some((l) => l.reason === 'grant_access_tokens_denied' && l.deniedAccessTokens === 2));
+  });
+
+  test('RFC 7009 revocation of a refresh token: the access tokens of its grant introspect inactive', async () => {
+    const { config, tokens, refresh } = await signIn(graced);
+    assert.equal(await introspectsActive(config, tokens.access_token), true, 'control: active before');
+    const listener = await collectEvents(second.store.fast);
+    try {
+      await oidc.tokenRevocation(config, refresh, { token_type_hint: 'refresh_token' });
+      assert.equal(await introspectsActive(config, tokens.access_token), false);
+      await expectDenied(graced, listener.seen, [tokens.access_token]);
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  test('with the default grace window, a replay after the successor was used is reuse: family and access tokens revoked', async () => {
+    const { config, tokens, refresh: r0 } = await signIn(graced);
+    const first = await rawRefresh(graced.base, graced, r0);
+    assert.equal(first.status, 200);
+    const duplicate = await rawRefresh(second.base, graced, r0);
+    assert.deepEqual(duplicate, first, 'control: within the window a duplicate gets the same answer');
+    const r1 = first.body.refresh_token ?? '';
+    const moved = await rawRefresh(second.base, graced, r1);
+    assert.equal(moved.status, 200, 'the chain moves on: r1 is used');
+
+    const replay = await rawRefresh(graced.base, graced, r0);
+    assert.equal(replay.status, 400, 'r0 again, still within the grace window, but its successor is used: reuse');
+    assert.equal(replay.body.error, 'invalid_grant');
+    const newest = await rawRefresh(second.base, graced, moved.body.refresh_token ?? '');
+    assert.equal(newest.body.error, 'invalid_grant', 'the whole family is revoked');
+    const accessTokens = [tokens.access_token, first.body.access_token ?? '', moved.body.access_token ?? ''];
+    for (const at of accessTokens) assert.equal(await introspectsActive(config, at), false);
+  });
+
+  test('`edgepass users disable` denylists the user’s live access tokens', async () => {
+    await createUser(strict, 'dora@example.com');
+    const { config, tokens } = await signIn(strict, 'dora@example.com');
+    assert.equal(await introspectsActive(config, tokens.access_token), true, 'control: active before');
+    const env = {
+      DATABASE_URL: strict.shared.databaseUrl,
+      REDIS_URL: testRedisUrl(),
+      EDGEPASS_REDIS_PREFIX: strict.shared.keyPrefix,
+    };
+    const err: string[] = [];
+    const listener = await collectEvents(strict.store.fast);
+    try {
+      const code = await createUsersCommand({ env, out: () => {}, err: (l) => err.push(l) }).run([
+        'disable',
+        'dora@example.com',
+      ]);
+      assert.equal(code, 0, err.join('\n'));
+      assert.equal(await introspectsActive(config, tokens.access_token), false);
+      await expectDenied(strict, listener.seen, [tokens.access_token]);
+    } finally {
+      await listener.stop();
     }
   });
 });

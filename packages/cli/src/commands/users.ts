@@ -29,7 +29,7 @@ subcommands:
   list [--limit <n>] [--json]
   set-plan <email|id> <plan>
   set-roles <email|id> [<role>...]      (no roles clears them)
-  disable <email|id>
+  disable <email|id>                    (also revokes its browser sessions and live access tokens)
   enable <email|id>
 
 Plans are checked against --config <file> (auth config) or EDGEPASS_PLANS (comma-separated), default free,premium.`;
