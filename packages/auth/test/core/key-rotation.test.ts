@@ -3,6 +3,9 @@
 // service signs with it (it learns through `keys.changed`); tokens signed before and after verify with plain
 // jose against the published JWKS.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -11,8 +14,10 @@ import { clientConfig, eventually, startTestAuth, type TestAuth } from './harnes
 
 let t: TestAuth;
 let env: NodeJS.ProcessEnv;
+let dir: string;
 
 before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'edgepass-keys-'));
   t = await startTestAuth();
   env = {
     DATABASE_URL: t.shared.databaseUrl,
@@ -24,6 +29,7 @@ before(async () => {
 
 after(async () => {
   await t.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function keys(...argv: string[]) {
@@ -96,14 +102,76 @@ test('usage errors exit 2; promote without a staged key fails with exit 1', asyn
   assert.equal((await keys('rotate', '--stage', '--now')).code, 2);
   assert.equal((await keys('rotate', '--use', 'nope')).code, 2);
   assert.equal((await keys('frobnicate')).code, 2);
-  const promote = await keys('rotate', '--promote');
+  const promote = await keys('rotate', '--promote', '--retire-after', '1h');
   assert.equal(promote.code, 1);
   assert.match(promote.err.join('\n'), /stage one first/);
 });
 
+test('retiring an access-token key without --config or --retire-after is refused: the lifetimes are unknown', async () => {
+  const before = await keys('list', '--json');
+  for (const step of ['--promote', '--now']) {
+    const r = await keys('rotate', step);
+    assert.equal(r.code, 2, step);
+    assert.match(r.err.join('\n'), /needs the token lifetimes: pass --config <file>.*or --retire-after/);
+  }
+  assert.deepEqual((await keys('list', '--json')).out, before.out, 'no key changed');
+});
+
+test('--config: the retired key stays published for the configured token lifetimes; --alg from signingAlg', async () => {
+  const file = join(dir, 'auth.yaml');
+  writeFileSync(
+    file,
+    'issuer: http://127.0.0.1:0\nsigningAlg: RS256\nttl:\n  accessTokenSec: 7200\n  idTokenSec: 3600\n',
+  );
+  const started = Date.now();
+  const r = await keys('rotate', '--now', '--config', file);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const listed = JSON.parse((await keys('list', '--json')).out[0] ?? '[]') as Array<{
+    kid: string;
+    alg: string;
+    state: string;
+    notAfter: string | null;
+  }>;
+  const active = listed.find((k) => k.state === 'active');
+  assert.equal(active?.alg, 'RS256');
+  assert.equal(`active ${active?.kid}`, r.out[0]);
+  const retired = listed.find((k) => k.state === 'retired' && r.err.join('').includes(`${k.kid} retired`));
+  const publishedSec = (new Date(retired?.notAfter ?? 0).getTime() - started) / 1000;
+  assert.ok(
+    publishedSec >= 7260 && publishedSec < 7270,
+    `max(access, ID token TTL) + 60 s, not 3660 (${publishedSec})`,
+  );
+  assert.match(r.err.join('\n'), /published for 7260 s more/);
+
+  // without --alg or --config, staging keeps the algorithm of the key that signs now
+  const staged = await keys('rotate', '--stage');
+  assert.equal(staged.code, 0, staged.err.join('\n'));
+  assert.match(staged.err.join('\n'), /\(RS256\) is published but does not sign yet/);
+});
+
+test('prune deletes exactly the retired keys whose period has ended, and the JWKS drops them', async () => {
+  const kept = await keys('rotate', '--now', '--retire-after', '1h');
+  assert.equal(kept.code, 0, kept.err.join('\n'));
+  const ending = await keys('rotate', '--now', '--retire-after', '0s');
+  assert.equal(ending.code, 0, ending.err.join('\n'));
+  const goneKid = /; (\S+) retired/.exec(ending.err.join('\n'))?.[1] ?? assert.fail('no key retired');
+  const keptKid = /; (\S+) retired/.exec(kept.err.join('\n'))?.[1] ?? assert.fail('no key retired');
+  await eventually(async () => ((await jwks()).keys.some((k) => k.kid === keptKid) ? true : undefined));
+
+  const pruned = await keys('prune');
+  assert.equal(pruned.code, 0, pruned.err.join('\n'));
+  assert.deepEqual(pruned.out, ['pruned 1']);
+  const kids = (JSON.parse((await keys('list', '--json')).out[0] ?? '[]') as Array<{ kid: string }>).map((k) => k.kid);
+  assert.ok(!kids.includes(goneKid), 'the key whose period ended is deleted');
+  assert.ok(kids.includes(keptKid), 'a key still within its period stays');
+  await eventually(async () => ((await jwks()).keys.some((k) => k.kid === goneKid) ? undefined : true));
+  assert.ok((await jwks()).keys.some((k) => k.kid === keptKid));
+  assert.deepEqual((await keys('prune')).out, ['pruned 0'], 'nothing left to prune');
+});
+
 test('--now rotates in one step (RS256) and the service follows', async () => {
   const before = decodeProtectedHeader(await accessToken()).kid;
-  const r = await keys('rotate', '--now', '--alg', 'RS256');
+  const r = await keys('rotate', '--now', '--alg', 'RS256', '--retire-after', '1h');
   assert.equal(r.code, 0, r.err.join('\n'));
   const kid = r.out[0]?.replace(/^active /, '');
   const token = await eventually(async () => {

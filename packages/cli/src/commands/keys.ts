@@ -3,10 +3,11 @@
 //   1. `keys rotate --stage`   → a next key is published in the JWKS but does not sign;
 //   2. wait until verifiers refreshed their JWKS caches, then
 //      `keys rotate --promote` → the next key signs; the old one is retired, still published until
-//      --retire-after (default: the longest lifetime of a token it signed) has passed.
+//      --retire-after (default: the longest lifetime of a token it signed, from the auth config; access-token
+//      keys are not retired without --config or --retire-after) has passed.
 // `keys rotate --now` does both at once (development). Changes publish `keys.changed`: running auth
 // services reload their signing key, gateways their JWKS / passport keys.
-import { keyRetireAfterSec } from '@edgepass/auth';
+import { type AuthConfig, keyRetireAfterSec } from '@edgepass/auth';
 import {
   type CommandContext,
   type CommandIo,
@@ -31,14 +32,17 @@ subcommands:
       --stage (default): publish a next key that does not sign yet.
       --promote: the next key starts signing; the old key stays published for --retire-after.
       --now: stage and promote at once (development: no time for verifiers to learn the key).
-      --retire-after defaults to the longest token lifetime: from --config for access tokens
-      (max(access, ID token TTL) + 60 s; 3660 s without --config), 300 s for passports.
+      --retire-after defaults to the longest token lifetime: for access tokens from --config (the auth
+      config, as edgepass auth reads it: max(access, ID token TTL) + 60 s) — without --config or
+      --retire-after, --promote and --now refuse; 300 s for passports.
+      --alg defaults to the config's signingAlg, else the algorithm of the key that signs now.
   prune
       Deletes retired keys whose retirement period has ended.
 
 Rotation: stage, wait at least one JWKS cache period of your verifiers (gateways), then promote.`;
 
 const USES: readonly KeyUse[] = ['access_token', 'passport'];
+const PASSPORT_RETIRE_AFTER_SEC = 300;
 
 function use(value: string | undefined): KeyUse {
   const u = value ?? 'access_token';
@@ -51,6 +55,21 @@ function alg(value: string | undefined): SigningAlgorithm | undefined {
   if (!(signingAlgorithms as readonly string[]).includes(value))
     throw new UsageError(`--alg: expected one of ${signingAlgorithms.join(', ')}`);
   return value as SigningAlgorithm;
+}
+
+/**
+ * How long a retired key stays published: --retire-after, else the longest lifetime of a token it signed. For
+ * access tokens that comes from the auth config only (the environment carries no lifetimes): guessing would drop
+ * the key from the JWKS while tokens it signed are still valid, so without --config the command refuses.
+ */
+function retirementSec(keyUse: KeyUse, flag: string | undefined, config: AuthConfig | undefined): number {
+  if (flag !== undefined) return durationSec(flag, '--retire-after');
+  if (keyUse === 'passport') return PASSPORT_RETIRE_AFTER_SEC;
+  if (config) return keyRetireAfterSec(config);
+  throw new UsageError(
+    'retiring an access_token key needs the token lifetimes: pass --config <file> (the auth config `edgepass auth` ' +
+      'runs with) or --retire-after <duration> (at least the longest access/ID token lifetime)',
+  );
 }
 
 async function withKeys<T>(ctx: CommandContext, fn: (keys: SigningKeyStore, store: Store) => Promise<T>): Promise<T> {
@@ -106,18 +125,15 @@ export function createKeysCommand(io: CommandIo = {}): Command {
         const steps = [values.stage, values.promote, values.now].filter(Boolean).length;
         if (steps > 1) throw new UsageError('give one of --stage, --promote, --now');
         const keyUse = use(values.use);
-        const config = ctx.config(values.config);
-        const algorithm = alg(values.alg) ?? (keyUse === 'access_token' && config ? config.signingAlg : undefined);
-        const retireAfterSec =
-          values['retire-after'] !== undefined
-            ? durationSec(values['retire-after'], '--retire-after')
-            : keyUse === 'passport'
-              ? 300
-              : config
-                ? keyRetireAfterSec(config)
-                : 3660;
+        const retires = values.promote || values.now;
+        // The auth config as `edgepass auth` resolves it (the file, then the environment's overrides).
+        const config = keyUse === 'access_token' ? ctx.config(values.config) : undefined;
+        const retireAfterSec = retires ? retirementSec(keyUse, values['retire-after'], config) : 0;
         await withKeys(ctx, async (keys) => {
-          if (values.promote || values.now) {
+          // Without --alg: the configured signingAlg, else the algorithm of the key that signs now.
+          const algorithm =
+            alg(values.alg) ?? config?.signingAlg ?? (await keys.list(keyUse)).find((k) => k.state === 'active')?.alg;
+          if (retires) {
             const result = values.now
               ? await keys.rotateNow(keyUse, { retireAfterSec, ...(algorithm ? { alg: algorithm } : {}) })
               : await keys.promoteNext(keyUse, { retireAfterSec });
@@ -132,7 +148,7 @@ export function createKeysCommand(io: CommandIo = {}): Command {
           ctx.out(`next ${staged.kid}`);
           ctx.err(
             `${keyUse}: ${staged.kid} (${staged.alg}) is published but does not sign yet; once verifiers have refreshed ` +
-              `their JWKS, run: edgepass keys rotate --use ${keyUse} --promote`,
+              `their JWKS, run: edgepass keys rotate --use ${keyUse} --promote --config <auth config>`,
           );
         });
       },
