@@ -209,6 +209,31 @@ describe('edgepass auth', () => {
     const code = await createAuthCommand(r.io).run(['--config', file]);
     assert.equal(code, 0, r.err.join('\n'));
     assert.match(r.out[0] ?? '', /^auth service listening at http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(r.err, [], 'PostgreSQL with Redis: no warning');
+  });
+
+  test('DATABASE_URL without REDIS_URL starts with a warning that the fast state is per process', async () => {
+    const file = join(dir, 'auth-no-redis.yaml');
+    writeFileSync(file, 'issuer: http://127.0.0.1:0\nport: 0\nlogLevel: silent\n');
+    const { REDIS_URL: _unused, ...withoutRedis } = env;
+    const out: string[] = [];
+    const err: string[] = [];
+    let health: { status?: string } = {};
+    const code = await createAuthCommand({
+      env: withoutRedis,
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      untilStopped: async (service: AuthService) => {
+        health = (await (await fetch(`${service.url}/healthz`)).json()) as { status?: string };
+      },
+    }).run(['--config', file]);
+    assert.equal(code, 0, err.join('\n'));
+    assert.equal(health.status, 'ok', 'the service runs anyway');
+    assert.equal(err.length, 1);
+    assert.match(
+      err[0] ?? '',
+      /^edgepass auth: warning: DATABASE_URL is set but REDIS_URL is not: .*this process only/,
+    );
   });
 
   test('an invalid config exits 1 with the path and reason', async () => {

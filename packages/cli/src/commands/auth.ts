@@ -1,8 +1,9 @@
 // `edgepass auth --config <file>`: runs the auth service against DATABASE_URL/REDIS_URL, or embedded (PGlite
-// in EDGEPASS_DATA_DIR, in-memory fast state) when DATABASE_URL is not set. Stops on SIGINT/SIGTERM.
+// in EDGEPASS_DATA_DIR, in-memory fast state) when DATABASE_URL is not set. Stops on SIGINT/SIGTERM. PostgreSQL
+// without Redis starts with a warning: interactions, the denylist, throttling and refresh locks are then per process.
 import { type AuthService, createLogger, loadAuthConfig, startAuthService } from '@edgepass/auth';
 import { args, type CommandIo, commandContext, isUsageError, UsageError } from '@edgepass/auth/admin';
-import type { Store } from '@edgepass/store';
+import { type Store, unsharedFastStateWarning } from '@edgepass/store';
 import type { Command } from '../cli.ts';
 
 const USAGE = `usage: edgepass auth [--config <file>]
@@ -14,7 +15,8 @@ Runs the auth service (OAuth 2.1 / OpenID Connect provider, login pages, JSON AP
                     EDGEPASS_LOG_LEVEL override it; with neither, EDGEPASS_ISSUER must be set.
 
 Storage: DATABASE_URL (PostgreSQL) or embedded PGlite in EDGEPASS_DATA_DIR (default ./data); REDIS_URL for
-state shared by several instances (else in memory: one instance only). Signing keys are encrypted with
+state shared by several instances (else in memory: one instance only — with DATABASE_URL but no REDIS_URL a
+warning says so at start). Signing keys are encrypted with
 EDGEPASS_MASTER_KEY (embedded mode without it: a key file in the data directory is created and used).`;
 
 export interface AuthCommandIo extends CommandIo {
@@ -50,6 +52,11 @@ export function createAuthCommand(io: AuthCommandIo = {}): Command {
         const masterKey = ctx.masterKey();
         const logger = createLogger(config.logLevel);
         store = await ctx.openStore();
+        const unshared = unsharedFastStateWarning(store);
+        if (unshared) {
+          logger.warn({ reason: 'fast_state_not_shared', sql: store.sql.kind, fast: store.fast.kind }, unshared);
+          ctx.err(`edgepass auth: warning: ${unshared}`);
+        }
         service = await startAuthService({ config, store, logger, masterKey, env: ctx.env });
         logger.info({ issuer: service.url, sql: store.sql.kind, fast: store.fast.kind }, 'auth service listening');
         ctx.out(`auth service listening at ${service.url}`);
