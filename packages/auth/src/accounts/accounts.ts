@@ -3,6 +3,7 @@
 // status publishes `user.changed` so gateways drop cached sessions and passports of that subject; disabling also
 // revokes the user's browser sessions and denylists their live access tokens.
 import { EVENTS_CHANNEL, encodeEvent, type SqlExecutor, type Store } from '@edgepass/store';
+import { type ErrorLogger, publishAfterCommit } from '../apikeys/publish.ts';
 import { prefixedId } from '../crypto.ts';
 import { AuthError } from '../errors.ts';
 import { grantIdsOf } from '../oidc/adapter.ts';
@@ -85,15 +86,23 @@ export interface AccountsOptions {
   store: Store;
   /** Plans users may carry; the first is the default. */
   plans?: readonly string[];
+  /**
+   * With a logger, a `user.changed` that cannot be published after a committed change is logged
+   * (`event_publish_failed`) and the change still succeeds (gateway caches expire on their own); without one, the
+   * publish error is thrown (the change stays committed: retrying republishes).
+   */
+  logger?: ErrorLogger;
 }
 
 export class Accounts {
   readonly #store: Store;
   readonly #plans: readonly string[];
+  readonly #logger: ErrorLogger | undefined;
 
   constructor(options: AccountsOptions) {
     this.#store = options.store;
     this.#plans = options.plans && options.plans.length > 0 ? options.plans : ['free', 'premium'];
+    this.#logger = options.logger;
   }
 
   get plans(): readonly string[] {
@@ -176,6 +185,7 @@ export class Accounts {
     return { ok: true, user: toUser(row) };
   }
 
+  /** The one implementation of a plan change (the JSON API's setUserPlan calls it). */
   async setPlan(id: string, plan: string): Promise<User> {
     if (!this.#plans.includes(plan)) throw new AuthError('AUTH_PLAN_INVALID', { reason: 'plan_unknown' });
     return await this.#update(id, 'plan = $2', [plan]);
@@ -277,7 +287,9 @@ export class Accounts {
     );
     const row = rows[0];
     if (!row) throw new AuthError('AUTH_USER_NOT_FOUND', { reason: 'user_not_found' });
-    await this.#store.fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent({ type: 'user.changed', id }));
+    const event = { type: 'user.changed', id } as const;
+    if (this.#logger) await publishAfterCommit(this.#store.fast.pubsub, this.#logger, event);
+    else await this.#store.fast.pubsub.publish(EVENTS_CHANNEL, encodeEvent(event));
     return toUser(row);
   }
 }

@@ -3,15 +3,16 @@
 // client secrets stored only as SHA-256.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type EdgeEvent, type OpenedStore, openStore } from '@edgepass/store';
+import { type EdgeEvent, type OpenedStore, openStore, StoreUnavailableError } from '@edgepass/store';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
 import { Accounts } from '../../src/accounts/accounts.ts';
 import { Clients, type CreateClientInput, secretMatches } from '../../src/clients/clients.ts';
 import { parseAuthConfig } from '../../src/config.ts';
 import { sha256b64url } from '../../src/crypto.ts';
-import { AuthError, type AuthErrorCode } from '../../src/errors.ts';
+import { AuthError, type AuthErrorCode, JsonApiError } from '../../src/errors.ts';
 import { pruneExpired } from '../../src/oidc/adapter.ts';
 import { BrowserSessions, hashSessionValue } from '../../src/sessions/browser-sessions.ts';
+import { setUserPlan } from '../../src/usage/plans.ts';
 import { collectEvents, eventually } from './harness.ts';
 
 let db: { url: string; drop(): Promise<void> };
@@ -109,6 +110,39 @@ describe('accounts', () => {
     ]);
     await refusedWith('AUTH_BAD_REQUEST', accounts.setRoles(carol.id, ['has space']));
     await refusedWith('AUTH_USER_NOT_FOUND', accounts.setPlan('usr_missing', 'free'));
+  });
+
+  test('one plan change for the CLI and the JSON API: a failed user.changed is thrown, or logged when a logger is given', async () => {
+    const down = new StoreUnavailableError('Redis at 127.0.0.1:1 is unavailable');
+    const failing = {
+      ...store,
+      fast: { ...store.fast, pubsub: { ...store.fast.pubsub, publish: () => Promise.reject(down) } },
+    };
+    const frank = await accounts.create({ email: 'frank@example.com' });
+    const plan = async () => (await accounts.findById(frank.id))?.plan;
+
+    const bare = new Accounts({ store: failing, plans: ['free', 'premium', 'team'] });
+    await assert.rejects(bare.setPlan(frank.id, 'team'), (err) => err === down);
+    assert.equal(await plan(), 'team', 'the change is committed anyway (a retry republishes)');
+
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = { error: (obj: object) => logged.push(obj as Record<string, unknown>) };
+    const profile = await setUserPlan(
+      { store: failing, plans: ['free', 'premium', 'team'], logger },
+      frank.id,
+      'premium',
+    );
+    assert.equal(profile.plan, 'premium');
+    assert.equal(await plan(), 'premium');
+    assert.deepEqual(logged, [{ reason: 'event_publish_failed', event: 'user.changed', err: down }]);
+    await assert.rejects(
+      setUserPlan({ store, plans: ['free'], logger }, frank.id, 'premium'),
+      (err) => err instanceof JsonApiError && err.code === 'API_VALIDATION_FAILED',
+    );
+    await assert.rejects(
+      setUserPlan({ store, plans: ['free'], logger }, 'usr_missing', 'free'),
+      (err) => err instanceof JsonApiError && err.code === 'API_NOT_FOUND',
+    );
   });
 
   test('disabling an account revokes its browser sessions (session.revoked for each)', async () => {

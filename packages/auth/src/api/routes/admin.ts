@@ -78,7 +78,7 @@ export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
       response: { status: 200, description: 'the user’s profile with the new plan', schema: profileView },
       async handler({ params, body }) {
         const plan = await setUserPlan(
-          { sql: deps.store.sql, pubsub: deps.store.fast.pubsub, plans: deps.plans, logger: deps.logger, now },
+          { store: deps.store, plans: deps.plans, logger: deps.logger },
           params.id,
           body.plan,
         );
