@@ -1,6 +1,8 @@
 // Drives test_passport.py: serves passport JWKS documents on 127.0.0.1:0, mints passports with
-// @edgepass/passport (valid ones and every kind of bad one), hands them to the Python tests through a JSON
-// file and runs `/usr/bin/python3 -m unittest -v test_passport`, which must pass all its tests.
+// @edgepass/passport (valid ones and every kind of bad one), and has a real gateway (startGateway, on an
+// embedded store, fixed clock) mint an anonymous and an API-key passport for a recording upstream; hands them
+// to the Python tests through a JSON file and runs `/usr/bin/python3 -m unittest -v test_passport`, which
+// must pass all its tests (the gateway's passports against its admin listener's passport JWKS).
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
@@ -11,15 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Accounts, apiKeyService } from '@edgepass/auth';
+import { PASSPORT_JWKS_PATH, type RunningGateway, startGateway } from '@edgepass/gateway';
 import type { PassportInput } from '@edgepass/passport';
 import { createTestPassportIssuer } from '@edgepass/passport/testing';
+import { generateMasterKey, openStore, type Store } from '@edgepass/store';
 import { CompactSign, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose';
+import { pino } from 'pino';
+import { RecordingUpstream } from '../../test/e2e/support/upstream.ts';
 import { PYTHON, pythonEnv, runPython } from '../../test/support/python.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REQUIRED_MODULES = ['jwt', 'fastapi', 'httpx', 'cryptography'];
-/** test methods in test_passport.py: VerifierTests 17 + AppTests 8 */
-const EXPECTED_PYTHON_TESTS = 25;
+/** test methods in test_passport.py: VerifierTests 17 + AppTests 8 + RealGatewayTests 1 */
+const EXPECTED_PYTHON_TESTS = 26;
 const ISSUER = 'edgepass-gateway-test';
 const AUDIENCE = 'user-service';
 /** fixed clock shared with the Python verifier */
@@ -52,18 +59,115 @@ const serviceInput: PassportInput = {
 };
 const anonymousInput: PassportInput = { sub: 'anon-7f3a', kind: 'anonymous', via: 'anonymous', src: 'anonymous' };
 
+const GATEWAY_ID = 'edgepass-python-test';
+
+interface RealGatewayPassports {
+  issuer: string;
+  jwksUrl: string;
+  /** what the gateway forwarded for an anonymous POST /signup */
+  anonymous: string;
+  /** what it forwarded for the signup worker's API key (scope signup:manage) */
+  service: string;
+  /** the API key owner's id: the service passport's sub */
+  serviceSub: string;
+}
+
+/**
+ * A real gateway in front of a recording upstream: routes like examples/deploy's for the user-service, a
+ * worker account and API key created with the auth service's own modules, the clock fixed at NOW.
+ */
+async function startRealGateway(): Promise<{ passports: RealGatewayPassports; close(): Promise<void> }> {
+  const store: Store = await openStore({ dataDir: 'memory://' });
+  const upstream = await new RecordingUpstream().start();
+  let gateway: RunningGateway | undefined;
+  const close = async () => {
+    await gateway?.close();
+    await upstream.close();
+    await store.close();
+  };
+  try {
+    const logger = pino({ level: 'silent' });
+    const clock = () => new Date(NOW * 1000);
+    const worker = await new Accounts({ store }).create({ email: 'worker@example.test', roles: ['service'] });
+    const { key } = await apiKeyService({
+      sql: store.sql,
+      pubsub: store.fast.pubsub,
+      env: 'test',
+      logger,
+      now: clock,
+    }).createApiKey({ ownerId: worker.id, name: 'signup worker', scopes: ['signup:manage'] });
+    const userService = { service: AUDIENCE, upstream: { targets: [upstream.url] } };
+    gateway = await startGateway({
+      config: {
+        gateway: { id: GATEWAY_ID },
+        listen: { public: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+        routes: [
+          {
+            name: 'signup',
+            match: { pathPrefix: '/signup', methods: ['POST'] },
+            ...userService,
+            accept: ['anonymous'],
+          },
+          {
+            name: 'signup-worker',
+            match: { pathPrefix: '/signups/' },
+            ...userService,
+            accept: ['api_key'],
+            require: { scopes: ['signup:manage'] },
+          },
+        ],
+        logging: { level: 'silent' },
+      },
+      store,
+      masterKey: new Uint8Array(Buffer.from(generateMasterKey(), 'base64url')),
+      logger,
+      now: () => NOW * 1000,
+      flushIntervalMs: 0,
+    });
+    const forwarded = async (path: string, requestId: string, headers: Record<string, string>): Promise<string> => {
+      const response = await fetch(`${gateway?.publicUrl}${path}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'x-request-id': requestId },
+        body: '{}',
+      });
+      assert.equal(response.status, 200, `${path} through the gateway`);
+      await response.arrayBuffer();
+      const passport = upstream.byRequestId(requestId)?.headers['x-passport'];
+      assert.ok(typeof passport === 'string', `the gateway forwarded a passport for ${path}`);
+      return passport;
+    };
+    assert.ok(gateway.adminUrl, 'the admin listener is on');
+    return {
+      passports: {
+        issuer: GATEWAY_ID,
+        jwksUrl: `${gateway.adminUrl}${PASSPORT_JWKS_PATH}`,
+        anonymous: await forwarded('/signup', 'python-anonymous', {}),
+        service: await forwarded('/signups/sgn_any/activate', 'python-service', { 'x-api-key': key }),
+        serviceSub: worker.id,
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 describe('python-fastapi: edgepass_passport.py verifies passports minted by @edgepass/passport', () => {
   let server: Server;
   let scratch: string;
+  let realGateway: Awaited<ReturnType<typeof startRealGateway>>;
   const fetchCounts = new Map<string, number>();
 
-  before(() => {
+  before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'edgepass-python-'));
+    realGateway = await startRealGateway();
   });
 
-  after(() => {
+  after(async () => {
     server?.closeAllConnections();
     server?.close();
+    await realGateway?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -175,6 +279,7 @@ describe('python-fastapi: edgepass_passport.py verifies passports minted by @edg
         flakyJwksUrl: `${base}/flaky.json`,
         statsUrl: `${base}/stats`,
         tokens,
+        gateway: realGateway.passports,
       }),
     );
 

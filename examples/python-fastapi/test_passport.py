@@ -1,7 +1,8 @@
 """Tests of edgepass_passport.py and app.py against passports minted by @edgepass/passport.
 
-Driven by python.test.ts, which starts a JWKS server on 127.0.0.1, mints the passports and writes them to the
-JSON file named by EDGEPASS_PASSPORT_FIXTURES, then runs ``/usr/bin/python3 -m unittest -v test_passport``.
+Driven by python.test.ts, which starts a JWKS server on 127.0.0.1, mints the passports (and has a real gateway
+forward two), writes them to the JSON file named by EDGEPASS_PASSPORT_FIXTURES, then runs
+``/usr/bin/python3 -m unittest -v test_passport``.
 """
 
 from __future__ import annotations
@@ -240,6 +241,38 @@ class AppTests(unittest.TestCase):
         read = self.client.get(f"/signups/{signup_id}", headers={"x-passport": T["service"]})
         self.assertEqual(read.json()["status"], "failed")
         self.assertProblem(self.post("/signups/sgn_missing/activate", T["service"]), 404, "SIGNUP_NOT_FOUND")
+
+
+class RealGatewayTests(unittest.TestCase):
+    """Passports a running gateway forwarded (python.test.ts), against its admin listener's passport JWKS."""
+
+    def test_the_fastapi_dependency_accepts_a_real_gateways_passports(self):
+        g = FIX["gateway"]
+        v = PassportVerifier(g["jwksUrl"], g["issuer"], now=lambda: NOW)
+        anonymous = v.verify(g["anonymous"], FIX["audience"])
+        self.assertEqual((anonymous.kind, anonymous.via, anonymous.issuer), ("anonymous", "anonymous", g["issuer"]))
+        service = v.verify(g["service"], FIX["audience"])
+        self.assertEqual((service.kind, service.via, service.sub), ("service", "api_key", g["serviceSub"]))
+        self.assertTrue(service.has_scope("signup:manage"))
+        self.assertEqual(service.issued_at, NOW)
+
+        client = TestClient(create_app(v, audience=FIX["audience"]))
+        created = client.post("/signup", headers={"x-passport": g["anonymous"]},
+                              json={"email": "ada@example.com", "name": "Ada"})
+        self.assertEqual(created.status_code, 202, created.text)
+        signup_id = created.json()["signupId"]
+        refused = client.post(f"/signups/{signup_id}/activate", headers={"x-passport": g["anonymous"]})
+        self.assertEqual(refused.status_code, 403, refused.text)
+        self.assertEqual(refused.json()["code"], "FORBIDDEN_KIND")
+        activated = client.post(f"/signups/{signup_id}/activate", headers={"x-passport": g["service"]})
+        self.assertEqual(activated.status_code, 200, activated.text)
+        self.assertEqual(activated.json()["status"], "active")
+        self.assertEqual(activated.json()["decidedBy"], g["serviceSub"])
+        self.assertEqual(activated.json()["requestedBy"], anonymous.sub)
+        # a verifier for another gateway id refuses them
+        with self.assertRaises(PassportError) as caught:
+            PassportVerifier(g["jwksUrl"], "another-gateway", now=lambda: NOW).verify(g["service"], FIX["audience"])
+        self.assertEqual(caught.exception.code, "PASSPORT_WRONG_ISSUER")
 
 
 if __name__ == "__main__":
