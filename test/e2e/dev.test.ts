@@ -1,8 +1,9 @@
 // `edgepass dev` (what `npm start` runs) as a user meets it: a child process on a fresh data directory and
 // free ports; the banner appears within 30 s; every curl command it prints is run as printed and returns
-// what the banner says; the login demo signs the demo user in; logout revokes; no secret reaches the logs;
-// Ctrl-C exits 0; a second run on the same data directory shows (and honours) the same credentials; a busy
-// port fails at once with the port and the flag to change it.
+// what the banner says, and the signup it creates is activated by the worker key through the gateway; the
+// login demo signs the demo and the premium user in; logout revokes; no secret reaches the logs (at info,
+// and on PostgreSQL + Redis at trace); Ctrl-C exits 0; a second run on the same data directory shows (and
+// honours) the same credentials; a busy port fails at once with the port and the flag to change it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -13,7 +14,7 @@ import { Browser, decodeEntities, formTo } from '../../packages/auth/test/core/b
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { CliProcess, cleanEnv } from './support/cli.ts';
-import { hasCurl, httpResponse, runCurl } from './support/curl.ts';
+import { httpResponse, runCurl, useRealCurl } from './support/curl.ts';
 
 const READY = 'edgepass dev is ready.';
 const START_DEADLINE_MS = 30_000;
@@ -31,6 +32,7 @@ interface Banner {
   admin: string;
   demoEmail: string;
   demoPassword: string;
+  premiumEmail: string;
   premiumPassword: string;
   demoKey: string;
   workerKey: string;
@@ -60,12 +62,24 @@ function parseBanner(text: string): Banner {
     admin: field(text, /^ {2}admin +(http:\S+)\/metrics/m, 'the admin URL'),
     demoEmail: field(text, /^ {2}demo user +(\S+@\S+)/m, 'the demo user'),
     demoPassword: field(text, /^ {2}demo user +\S+ +password: (\S+)/m, 'the demo password'),
+    premiumEmail: field(text, /^ {2}premium user +(\S+@\S+)/m, 'the premium user'),
     premiumPassword: field(text, /^ {2}premium user +\S+ +password: (\S+)/m, 'the premium password'),
     demoKey: field(text, /^ {2}demo API key +(ep_\S+)/m, 'the demo API key'),
     workerKey: field(text, /^ {2}worker API key +(ep_\S+)/m, 'the worker API key'),
     workerKeyId: field(text, /^ {2}worker API key +\S+ +\((key_[\w-]+),/m, 'the worker API key id'),
     commands,
   };
+}
+
+/** The passwords and keys the banner shows. */
+function bannerSecrets(banner: Banner): Record<string, string> {
+  const { demoPassword, premiumPassword, demoKey, workerKey } = banner;
+  return { demoPassword, premiumPassword, demoKey, workerKey };
+}
+
+/** The free plan's daily quota, as the banner's quota command says it. */
+function freeQuota(banner: Banner): number {
+  return Number(field(banner.commands[4]?.title ?? '', /daily quota \((\d+) requests\)/, 'the free quota'));
 }
 
 const sseEvents = (text: string) => [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
@@ -88,11 +102,11 @@ async function checkPrintedCommands(banner: Banner, useCurl: boolean): Promise<v
   assert.equal(events.at(-1), 'done');
   assert.match(words.stdout, /^data: \{"word":"machine","count":2,"rank":1/m);
 
-  assert.match(anonymous.expect, /^401 application\/problem\+json, WWW-Authenticate: Bearer/);
+  assert.equal(anonymous.expect, '401 application/problem+json, WWW-Authenticate: Bearer realm="edgepass"');
   const refused = httpResponse((await runCurl(anonymous.command, useCurl)).stdout);
   assert.equal(refused.status, 401);
   assert.equal(refused.headers['content-type'], 'application/problem+json');
-  assert.match(refused.headers['www-authenticate'] ?? '', /^Bearer /);
+  assert.equal(refused.headers['www-authenticate'], 'Bearer realm="edgepass"');
   assert.equal((JSON.parse(refused.body) as { status: number }).status, 401);
 
   assert.match(signup.expect, /^202 /);
@@ -111,6 +125,7 @@ async function checkPrintedCommands(banner: Banner, useCurl: boolean): Promise<v
     headers: { 'x-api-key': banner.demoKey },
   });
   assert.equal(asDemo.status, 403);
+  await checkSignupWorkflow(banner, created.signupId);
 
   assert.match(premium.expect, /^403 /);
   const forbidden = httpResponse((await runCurl(premium.command, useCurl)).stdout);
@@ -123,6 +138,121 @@ async function checkPrintedCommands(banner: Banner, useCurl: boolean): Promise<v
   const statuses = (await runCurl(quota.command, useCurl)).stdout.trim().split('\n');
   // the free plan allows 5 a day and command 1 used one of them
   assert.deepEqual(statuses, ['200', '200', '200', '200', '402', '402']);
+}
+
+/** POST `path` at the gateway with an API key and a JSON body; the status and the parsed problem or body. */
+async function postWithKey(
+  banner: Banner,
+  path: string,
+  key: string,
+  body: unknown = {},
+): Promise<{ status: number; type: string | null; json: Record<string, unknown> }> {
+  const response = await fetch(`${banner.gateway}${path}`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    json: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+/** The signup worker's key activates the pending signup once (then 409); the demo key may not mark it failed. */
+async function checkSignupWorkflow(banner: Banner, signupId: string): Promise<void> {
+  const activated = await postWithKey(banner, `/signups/${signupId}/activate`, banner.workerKey);
+  assert.equal(activated.status, 200, JSON.stringify(activated.json));
+  assert.equal(activated.json.signupId, signupId);
+  assert.equal(activated.json.status, 'active');
+  assert.equal(activated.json.requestedBy, 'anonymous');
+  assert.match(String(activated.json.decidedBy), /\S/, 'decided by the worker passport’s subject');
+
+  const again = await postWithKey(banner, `/signups/${signupId}/activate`, banner.workerKey);
+  assert.equal(again.status, 409);
+  assert.match(again.type ?? '', /^application\/problem\+json/);
+  assert.deepEqual([again.json.code, again.json.signupStatus], ['SIGNUP_CONFLICT', 'active']);
+
+  const byDemo = await postWithKey(banner, `/signups/${signupId}/fail`, banner.demoKey, { reason: 'not mine' });
+  assert.equal(byDemo.status, 403, 'refused by the gateway: the demo key lacks signup:manage');
+  assert.equal(byDemo.type, 'application/problem+json', 'the gateway’s own problem document');
+  assert.equal(byDemo.json.code, 'INSUFFICIENT_SCOPE');
+}
+
+interface DemoLogin {
+  browser: Browser;
+  /** the login demo's page after the callback */
+  page: string;
+  accessToken: string;
+  sessionCookie: string;
+  authorizationCode: string;
+}
+
+/** Signs in through the login demo (code + PKCE via the gateway to the auth service's login form). */
+async function signInWithLoginDemo(banner: Banner, email: string, password: string): Promise<DemoLogin> {
+  const browser = new Browser();
+  const loginPage = await browser.follow(`${banner.login}login`);
+  assert.equal(loginPage.status, 200);
+  assert.ok(
+    loginPage.url.startsWith(`${banner.gateway}/interaction/`),
+    'the auth service’s login page, through the gateway',
+  );
+  const form = formTo(loginPage, '/login');
+  const back = await browser.follow(
+    form.action,
+    { form: { ...form.fields, email, password } },
+    `${banner.login}callback`,
+  );
+  const authorizationCode = new URL(back.url).searchParams.get('code') ?? '';
+  assert.ok(authorizationCode, 'redirected to the demo callback with a code');
+  const signedIn = await browser.request(back.url);
+  assert.equal(signedIn.status, 200, signedIn.body.slice(0, 300));
+  const accessToken = /<textarea id="token"[^>]*>([^<]+)<\/textarea>/.exec(signedIn.body)?.[1] ?? '';
+  assert.match(accessToken, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  const sessionCookie = browser.cookies.get('ep_session') ?? '';
+  assert.ok(sessionCookie, 'the login set ep_session');
+  return { browser, page: signedIn.body, accessToken, sessionCookie, authorizationCode };
+}
+
+/** The auth service's logout page and form, through the gateway. */
+async function signOut(banner: Banner, browser: Browser): Promise<void> {
+  const logoutPage = await browser.follow(`${banner.auth}/logout`);
+  const logout = formTo(logoutPage, '/logout');
+  const done = await browser.follow(logout.action, { form: logout.fields });
+  assert.equal(done.status, 200);
+}
+
+/** The premium user's token opens the premium route and goes past the free plan's daily quota. */
+async function checkPremiumUser(banner: Banner, accessToken: string): Promise<void> {
+  const post = (path: string) =>
+    fetch(`${banner.gateway}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ transcript: 'Machine learning, machine learning and more machine learning.' }),
+    });
+  const premium = await post('/premium/videos/p/vocabulary');
+  assert.equal(premium.status, 200);
+  assert.match(premium.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const stream = await premium.text();
+  assert.equal(sseEvents(stream).at(-1), 'done', stream);
+  assert.match(stream, /"collocations":\[\{"phrase":"machine learning"/, 'the premium word list');
+  const statuses: number[] = [];
+  const quota = freeQuota(banner);
+  for (let i = 0; i <= quota; i++) {
+    const response = await post(`/videos/premium-${i}/vocabulary`);
+    await response.arrayBuffer();
+    statuses.push(response.status);
+  }
+  assert.deepEqual(statuses, Array(quota + 1).fill(200), 'more than the free plan’s quota');
+}
+
+/** None of the secrets is in the process's logs (stderr), and the access tokens are not on stdout either. */
+function assertNoSecretsLogged(dev: CliProcess, secrets: Record<string, string>, tokens: string[]): void {
+  for (const [name, secret] of Object.entries(secrets)) {
+    assert.ok(secret.length >= 10, `${name} was captured`);
+    assert.ok(!dev.stderr.includes(secret), `${name} must not appear in the logs`);
+  }
+  for (const token of tokens) assert.ok(!dev.stdout.includes(token), 'an access token is not printed either');
 }
 
 let dataDir: string;
@@ -160,6 +290,7 @@ describe('edgepass dev: first run', () => {
   let accessToken = '';
   let sessionCookie = '';
   let authorizationCode = '';
+  let premiumToken = '';
 
   before(async () => {
     ({ dev, banner } = await startDev(await devArgs()));
@@ -188,34 +319,18 @@ describe('edgepass dev: first run', () => {
   });
 
   test('every printed curl command returns what the banner says it returns', async () => {
-    await checkPrintedCommands(banner, hasCurl());
+    await checkPrintedCommands(banner, useRealCurl());
   });
 
   test('the login demo signs the demo user in with code + PKCE; its token and the session cookie work at the gateway', async () => {
-    const browser = new Browser();
-    const loginPage = await browser.follow(`${banner.login}login`);
-    assert.equal(loginPage.status, 200);
-    assert.ok(
-      loginPage.url.startsWith(`${banner.gateway}/interaction/`),
-      'the auth service’s login page, through the gateway',
-    );
+    const login = await signInWithLoginDemo(banner, banner.demoEmail, banner.demoPassword);
+    ({ accessToken, sessionCookie, authorizationCode } = login);
+    const { browser } = login;
     assert.match(dev.stderr, /gateway +request .*path=\/oauth\/authorize .*route=auth-oauth +status=303/);
-    const form = formTo(loginPage, '/login');
-    const back = await browser.follow(
-      form.action,
-      { form: { ...form.fields, email: banner.demoEmail, password: banner.demoPassword } },
-      `${banner.login}callback`,
-    );
-    authorizationCode = new URL(back.url).searchParams.get('code') ?? '';
-    assert.ok(authorizationCode, 'redirected to the demo callback with a code');
-    const signedIn = await browser.request(back.url);
-    assert.equal(signedIn.status, 200, signedIn.body.slice(0, 300));
-    assert.match(signedIn.body, /plan <strong>free<\/strong>/);
-    accessToken = /<textarea id="token"[^>]*>([^<]+)<\/textarea>/.exec(signedIn.body)?.[1] ?? '';
-    assert.match(accessToken, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.match(login.page, /plan <strong>free<\/strong>/);
 
     // the command the page shows, run as shown
-    const shown = decodeEntities(/<textarea id="curl"[^>]*>([^<]+)<\/textarea>/.exec(signedIn.body)?.[1] ?? '');
+    const shown = decodeEntities(/<textarea id="curl"[^>]*>([^<]+)<\/textarea>/.exec(login.page)?.[1] ?? '');
     const withToken = await runCurl(shown);
     assert.equal(sseEvents(withToken.stdout).at(-1), 'done', withToken.stdout + withToken.stderr);
 
@@ -225,8 +340,6 @@ describe('edgepass dev: first run', () => {
     assert.equal(((await me.json()) as { email: string }).email, banner.demoEmail);
 
     // the auth service's session cookie is a credential at the gateway too (same host)
-    sessionCookie = browser.cookies.get('ep_session') ?? '';
-    assert.ok(sessionCookie, 'the login set ep_session');
     const bySession = await fetch(`${banner.gateway}/videos/s/vocabulary`, {
       method: 'POST',
       headers: { cookie: `ep_session=${sessionCookie}`, 'content-type': 'application/json' },
@@ -236,9 +349,7 @@ describe('edgepass dev: first run', () => {
     await bySession.text();
 
     // signing out (the page's link) revokes the session and the token at the gateway at once
-    const logoutPage = await browser.follow(`${banner.auth}/logout`);
-    const logout = formTo(logoutPage, '/logout');
-    await browser.follow(logout.action, { form: logout.fields });
+    await signOut(banner, browser);
     const statusWith = (headers: Record<string, string>) =>
       fetch(`${banner.gateway}/videos/s/vocabulary`, {
         method: 'POST',
@@ -249,6 +360,13 @@ describe('edgepass dev: first run', () => {
     assert.equal(await statusWith({ cookie: `ep_session=${sessionCookie}` }), 401);
   });
 
+  test('the premium user, signed in through the login demo, gets the premium route and more than the free quota', async () => {
+    const premium = await signInWithLoginDemo(banner, banner.premiumEmail, banner.premiumPassword);
+    assert.match(premium.page, /plan <strong>premium<\/strong>/);
+    premiumToken = premium.accessToken;
+    await checkPremiumUser(banner, premiumToken);
+  });
+
   test('dev-credentials.json is readable by its owner only', () => {
     assert.equal(statSync(join(dataDir, 'dev-credentials.json')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
@@ -256,20 +374,12 @@ describe('edgepass dev: first run', () => {
 
   test('no password, key, token, code or session id reaches the logs (stderr)', () => {
     assert.match(dev.stderr, /INFO +gateway +request /, 'the logs were written at info level');
-    const secrets = {
-      demoPassword: banner.demoPassword,
-      premiumPassword: banner.premiumPassword,
-      demoKey: banner.demoKey,
-      workerKey: banner.workerKey,
-      accessToken,
-      sessionCookie,
-      authorizationCode,
-    };
-    for (const [name, secret] of Object.entries(secrets)) {
-      assert.ok(secret.length >= 10, `${name} was captured`);
-      assert.ok(!dev.stderr.includes(secret), `${name} must not appear in the logs`);
-    }
-    assert.ok(!dev.stdout.includes(accessToken), 'the access token is not printed either');
+    assert.doesNotMatch(dev.stderr, / DEBUG /, 'and not finer');
+    assertNoSecretsLogged(
+      dev,
+      { ...bannerSecrets(banner), accessToken, sessionCookie, authorizationCode, premiumToken },
+      [accessToken, premiumToken],
+    );
   });
 
   test('Ctrl-C (SIGINT) stops everything and exits 0', async () => {
@@ -316,7 +426,7 @@ describe('edgepass dev: first run', () => {
 });
 
 describe('edgepass dev: on a PostgreSQL server and Redis when DATABASE_URL and REDIS_URL are set', () => {
-  test('uses them, and the printed commands work', async () => {
+  test('uses them; the printed commands and both logins work, and no secret reaches the logs at trace level', async () => {
     const db = await createTestDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'edgepass-dev-server-'));
     try {
@@ -326,15 +436,41 @@ describe('edgepass dev: on a PostgreSQL server and Redis when DATABASE_URL and R
       const dev = new CliProcess(
         'edgepass dev (server mode)',
         args,
-        cleanEnv({ DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), EDGEPASS_REDIS_PREFIX: uniquePrefix('dev') }),
+        cleanEnv({
+          DATABASE_URL: db.url,
+          REDIS_URL: testRedisUrl(),
+          EDGEPASS_REDIS_PREFIX: uniquePrefix('dev'),
+          EDGEPASS_LOG_LEVEL: 'trace',
+        }),
       );
       processes.push(dev);
       const out = await dev.waitFor(READY, { timeoutMs: START_DEADLINE_MS - (Date.now() - t0) });
       assert.match(out, /SQL: postgres, fast state: redis/);
       const banner = parseBanner(out);
       assert.ok(!banner.commands.some((c) => c.expect.includes('in memory')), 'no in-memory note with Redis');
-      await checkPrintedCommands(banner, hasCurl());
+      await checkPrintedCommands(banner, useRealCurl());
+      const demo = await signInWithLoginDemo(banner, banner.demoEmail, banner.demoPassword);
+      const premium = await signInWithLoginDemo(banner, banner.premiumEmail, banner.premiumPassword);
+      await checkPremiumUser(banner, premium.accessToken);
+      await signOut(banner, demo.browser);
       assert.equal(await dev.stop('SIGINT'), 0);
+      // few components log below info; the gateway's key fetch does, so the level did reach them
+      assert.match(dev.stderr, / DEBUG +gateway +issuer keys fetched /, 'the logs were written below info level');
+      assert.match(dev.stderr, / DEBUG +gateway +event received +event=session\.revoked/, 'the logout’s event');
+      const { accessToken, sessionCookie, authorizationCode } = demo;
+      assertNoSecretsLogged(
+        dev,
+        {
+          ...bannerSecrets(banner),
+          accessToken,
+          sessionCookie,
+          authorizationCode,
+          premiumToken: premium.accessToken,
+          premiumSession: premium.sessionCookie,
+          premiumCode: premium.authorizationCode,
+        },
+        [accessToken, premium.accessToken],
+      );
     } finally {
       await db.drop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Runs a printed `curl ...` command as a user would: through `sh -c` when curl is installed; otherwise the
 // command is parsed (the subset of curl the banner uses; anything else is an error, never ignored) and
-// replayed with fetch, printing what curl would print for those options.
+// replayed with fetch, printing what curl would print for those options. Under CI (the CI variable set, as
+// .ci/run does) a missing curl is an error instead: there the commands must run exactly as printed.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
@@ -11,6 +12,22 @@ export function hasCurl(): boolean {
   } catch {
     return false;
   }
+}
+
+/** `CI` set to anything but "", "0" or "false". */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env.CI?.trim().toLowerCase();
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+}
+
+/** Whether to run commands with the real curl: yes when it is installed; else the fetch replay, except under CI. */
+export function useRealCurl(env: NodeJS.ProcessEnv = process.env, installed: boolean = hasCurl()): boolean {
+  if (installed) return true;
+  if (isCi(env))
+    throw new Error(
+      'curl is not installed and CI is set: install it (apt-get install curl; .ci/run does) — no fallback',
+    );
+  return false;
 }
 
 /** POSIX shell words: '…' literal, "…" with \" and \\, backslash escapes outside quotes. No expansions. */
@@ -137,7 +154,7 @@ export interface CurlRun {
   via: 'curl' | 'fetch';
 }
 
-export async function runCurl(command: string, useCurl = hasCurl()): Promise<CurlRun> {
+export async function runCurl(command: string, useCurl = useRealCurl()): Promise<CurlRun> {
   if (!useCurl) return { stdout: await replay(parseCurl(command)), stderr: '', code: 0, via: 'fetch' };
   const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

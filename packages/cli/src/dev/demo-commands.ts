@@ -1,6 +1,6 @@
 // The copy-paste curl commands of the start banner (and of the login demo page). Each one is a single
-// `curl` invocation in POSIX shell syntax, with what it returns, so that the banner, the README and the
-// end-to-end test (which runs them as printed) agree.
+// `curl` invocation in POSIX shell syntax, with what it returns, so that the banner, the README (its demo
+// table, checked by demo-commands.test.ts) and the end-to-end test (which runs them as printed) agree.
 import { DEV_QUOTA } from './configs.ts';
 
 export const DEMO_TRANSCRIPT = 'Machine learning is everywhere: machine learning models learn from good data.';
@@ -42,7 +42,7 @@ export function demoCommands(gatewayUrl: string, apiKey: string, fast: 'memory' 
     },
     {
       title: 'the same request without a credential',
-      expect: '401 application/problem+json, WWW-Authenticate: Bearer',
+      expect: '401 application/problem+json, WWW-Authenticate: Bearer realm="edgepass"',
       command: vocabularyCurl(words, ['-sSi']),
     },
     {
