@@ -47,6 +47,16 @@ ${error ? html`<p class="field-error" id="${o.id}-error">${error}</p>` : ''}
 
 const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 
+/** The button that ends an interaction with access_denied (Cancel, Deny). */
+const abortForm = (
+  uid: string,
+  csrf: string,
+  label: string,
+) => html`<form method="post" action="/interaction/${uid}/abort">
+${csrfField(csrf)}
+<button type="submit" class="secondary">${label}</button>
+</form>`;
+
 export interface LoginView {
   uid: string;
   csrf: string;
@@ -79,10 +89,7 @@ ${
     : ''
 }
 ${v.allowSignup ? html`<p class="alt">No account yet? <a href="/interaction/${v.uid}/signup">Create an account</a></p>` : ''}
-<form method="post" action="/interaction/${v.uid}/abort">
-${csrfField(v.csrf)}
-<button type="submit" class="secondary">Cancel</button>
-</form>`;
+${abortForm(v.uid, v.csrf, 'Cancel')}`;
 }
 
 export interface SignupView {
@@ -132,10 +139,7 @@ ${csrfField(v.csrf)}
 ${input({ id: 'password', label: 'Password of this account', type: 'password', autocomplete: 'current-password', errors })}
 <button type="submit">Link and continue</button>
 </form>
-<form method="post" action="/interaction/${v.uid}/abort">
-${csrfField(v.csrf)}
-<button type="submit" class="secondary">Cancel</button>
-</form>`;
+${abortForm(v.uid, v.csrf, 'Cancel')}`;
 }
 
 export interface ConsentView {
@@ -153,10 +157,7 @@ ${v.scopes.length ? html`<ul>${v.scopes.map((s) => html`<li><code>${s}</code></l
 ${csrfField(v.csrf)}
 <button type="submit">Allow</button>
 </form>
-<form method="post" action="/interaction/${v.uid}/abort">
-${csrfField(v.csrf)}
-<button type="submit" class="secondary">Deny</button>
-</form>`;
+${abortForm(v.uid, v.csrf, 'Deny')}`;
 }
 
 export function logoutView(csrf: string, redirect?: { clientId: string; uri: string }): SafeHtml {

@@ -135,6 +135,13 @@ async function externalLogin(sub: string, browser = new Browser()) {
   return { ...flow, page };
 }
 
+/** An external login that goes straight through to the client (no link page); the subject it signed in. */
+async function directLogin(sub: string): Promise<string | undefined> {
+  const flow = await externalLogin(sub);
+  assert.ok(flow.page.url.startsWith(REDIRECT_URI), `no link page (status ${flow.page.status})`);
+  return (await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) })).claims()?.sub;
+}
+
 /** Like externalLogin, but stops at our callback (the IdP's redirect) instead of following it. */
 async function untilCallback(sub: string) {
   const browser = new Browser();
@@ -251,19 +258,13 @@ describe('external IdP login', () => {
       password: PASSWORD,
       emailVerified: true,
     });
-    const flow = await externalLogin('ext-pia');
-    assert.ok(flow.page.url.startsWith(REDIRECT_URI), `no link page (status ${flow.page.status})`);
-    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) });
-    assert.equal(tokens.claims()?.sub, local.id);
+    assert.equal(await directLogin('ext-pia'), local.id);
     assert.deepEqual(await linksOf(local.id), [{ provider: 'acme', subject: 'ext-pia' }]);
   });
 
   test('an account without a password or other links (made for external login) is linked at once', async () => {
     const local = await t.service.accounts.create({ email: 'quin@example.com' });
-    const flow = await externalLogin('ext-quin');
-    assert.ok(flow.page.url.startsWith(REDIRECT_URI), `no link page (status ${flow.page.status})`);
-    const tokens = await codeFlowTokens(web, { ...flow, callback: new URL(flow.page.url) });
-    assert.equal(tokens.claims()?.sub, local.id);
+    assert.equal(await directLogin('ext-quin'), local.id);
     assert.equal((await t.service.accounts.findById(local.id))?.emailVerified, true);
   });
 
