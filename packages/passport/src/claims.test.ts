@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { claims } from '../test/support/craft.ts';
 import { validatePassportClaims } from './claims.ts';
+import { MAX_TTL_SECONDS } from './constants.ts';
 import { PassportError } from './errors.ts';
 
 function refused(payload: unknown, claim: string): void {
@@ -69,5 +70,7 @@ describe('validatePassportClaims', () => {
     refused(claims({ iat: -1 }), 'iat');
     refused(claims({ iat: Number.NaN }), 'iat');
     refused(claims({ exp: null }), 'exp');
+    refused(claims({ iat: 0, exp: MAX_TTL_SECONDS + 1 }), 'exp');
+    assert.equal(validatePassportClaims(claims({ iat: 0, exp: MAX_TTL_SECONDS })).exp, MAX_TTL_SECONDS);
   });
 });

@@ -1,5 +1,6 @@
 // The passport claims set and its shape check. Used by verify (after the signature and the registered
 // claims were checked) and by minters (mintPassport, the gateway's own fast minter) before signing.
+import { MAX_TTL_SECONDS } from './constants.ts';
 import { PassportInvalidClaims } from './errors.ts';
 
 export const PASSPORT_KINDS = ['user', 'service', 'anonymous'] as const;
@@ -107,6 +108,8 @@ export function validatePassportClaims(payload: unknown): PassportClaims {
   const iat = requireNumericDate(payload, 'iat');
   const exp = requireNumericDate(payload, 'exp');
   if (exp <= iat) invalid('exp', 'must be after iat');
+  // Passports are short-lived: a signed one that lives longer is refused however it was minted.
+  if (exp - iat > MAX_TTL_SECONDS) invalid('exp', `must be at most ${MAX_TTL_SECONDS} s after iat`);
   const claims: PassportClaims = { iss, aud, sub, kind, via, roles: [...roles], scope, src, iat, exp };
   if (plan !== undefined) claims.plan = plan;
   if (tenant !== undefined) claims.tenant = tenant;

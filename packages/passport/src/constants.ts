@@ -4,6 +4,8 @@ export const PASSPORT_HEADER = 'x-passport';
 export const PASSPORT_TYP = 'passport+jwt';
 /** Default passport lifetime in seconds. */
 export const DEFAULT_TTL_SECONDS = 60;
+/** The longest lifetime (`exp - iat`) a passport may have, in seconds: minters refuse more, verifiers too. */
+export const MAX_TTL_SECONDS = 3600;
 /** Default upper bound of a passport's size in bytes; larger ones are refused before any parsing. */
 export const MAX_PASSPORT_BYTES = 8 * 1024;
 /** Default clock tolerance of a verifier, in seconds. */

@@ -14,6 +14,7 @@ export {
   DEFAULT_TTL_SECONDS,
   MAX_CLOCK_TOLERANCE_SECONDS,
   MAX_PASSPORT_BYTES,
+  MAX_TTL_SECONDS,
   PASSPORT_HEADER,
   PASSPORT_JWKS_PATH,
   PASSPORT_TYP,
@@ -24,5 +25,5 @@ export { PASSPORT_ERROR_CODES, PassportError, type PassportErrorCode } from './e
 export type { Identity } from './identity.ts';
 export { exportPassportJwk } from './jwks.ts';
 export type { PassportKey } from './lib/keys.ts';
-export { MAX_TTL_SECONDS, type MintPassportOptions, mintPassport, type PassportSigningKey } from './mint.ts';
+export { type MintPassportOptions, mintPassport, type PassportSigningKey } from './mint.ts';
 export { createPassportVerifier, type PassportVerifier, type PassportVerifierOptions } from './verify.ts';

@@ -13,8 +13,8 @@ import {
   secret32,
 } from '../test/support/craft.ts';
 import type { PassportInput } from './claims.ts';
-import { MAX_PASSPORT_BYTES } from './constants.ts';
-import { MAX_TTL_SECONDS, mintPassport } from './mint.ts';
+import { MAX_PASSPORT_BYTES, MAX_TTL_SECONDS } from './constants.ts';
+import { mintPassport } from './mint.ts';
 
 const input: PassportInput = { sub: 'user-1', kind: 'user', via: 'session', src: 'session:s-1' };
 const options = { issuer: ISSUER, audience: AUDIENCE, now: fixedClock };

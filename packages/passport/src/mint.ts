@@ -3,7 +3,13 @@
 // `kid` are set here, after the input was read, so no input can override them.
 import { SignJWT } from 'jose';
 import { type PassportClaims, type PassportInput, validatePassportClaims } from './claims.ts';
-import { DEFAULT_TTL_SECONDS, MAX_PASSPORT_BYTES, PASSPORT_TYP, type PassportAlgorithm } from './constants.ts';
+import {
+  DEFAULT_TTL_SECONDS,
+  MAX_PASSPORT_BYTES,
+  MAX_TTL_SECONDS,
+  PASSPORT_TYP,
+  type PassportAlgorithm,
+} from './constants.ts';
 import { PassportError } from './errors.ts';
 import { classifyKey, type PassportKey } from './lib/keys.ts';
 
@@ -21,13 +27,10 @@ export interface MintPassportOptions {
   issuer: string;
   /** The route's service name (`aud`). */
   audience: string;
-  /** Lifetime in seconds, 1 to 3600. Default DEFAULT_TTL_SECONDS (60). */
+  /** Lifetime in seconds, 1 to MAX_TTL_SECONDS (3600). Default DEFAULT_TTL_SECONDS (60). */
   ttlSeconds?: number;
   now?: () => Date;
 }
-
-/** The most a passport may live; passports are meant to be short-lived. */
-export const MAX_TTL_SECONDS = 3600;
 
 function signingAlgorithm(signingKey: PassportSigningKey): PassportAlgorithm {
   if (typeof signingKey !== 'object' || signingKey === null) throw new TypeError('a signing key is required');

@@ -18,7 +18,7 @@ import {
   replaceSegment,
   secret32,
 } from '../test/support/craft.ts';
-import { MAX_PASSPORT_BYTES } from './constants.ts';
+import { MAX_PASSPORT_BYTES, MAX_TTL_SECONDS } from './constants.ts';
 import { mintPassport } from './mint.ts';
 import { createPassportVerifier, type PassportVerifierOptions } from './verify.ts';
 
@@ -174,6 +174,17 @@ describe('time', () => {
     const withinTolerance = await mintEd({ now: () => new Date(NOW.getTime() + 5_000) });
     assert.equal((await edVerifier().verify(withinTolerance)).issuedAt, NOW_S + 5);
     await rejectsWith(edVerifier({ clockToleranceSeconds: 4 }).verify(withinTolerance), 'PASSPORT_NOT_YET_VALID');
+  });
+
+  test('a signed passport living longer than MAX_TTL_SECONDS is refused; one of exactly that verifies', async () => {
+    const iat = NOW_S - 10;
+    const year = await craft(edHeader(), claims({ iat, exp: iat + 365 * 86_400 }), keys.privateKey);
+    const refusal = await rejectsWith(edVerifier().verify(year), 'PASSPORT_INVALID_CLAIMS', 'exp');
+    assert.match(refusal.message, new RegExp(`at most ${MAX_TTL_SECONDS} s after iat`));
+    const oneTooLong = await craft(edHeader(), claims({ iat, exp: iat + MAX_TTL_SECONDS + 1 }), keys.privateKey);
+    await rejectsWith(edVerifier().verify(oneTooLong), 'PASSPORT_INVALID_CLAIMS', 'exp');
+    const longest = await mintEd({ ttlSeconds: MAX_TTL_SECONDS });
+    assert.equal((await edVerifier().verify(longest)).expiresAt, NOW_S + MAX_TTL_SECONDS);
   });
 });
 
@@ -508,6 +519,19 @@ describe('options', () => {
     assert.throws(() => createPassportVerifier({ ...base, jwks: { keys: [privateJwk] } }), /public/);
     assert.throws(() => createPassportVerifier({ ...base, key: { kty: 'RSA', n: 'x', e: 'AQAB' } }), TypeError);
     assert.throws(() => createPassportVerifier({ ...base, key: 'secret' as unknown as Uint8Array }), TypeError);
+  });
+
+  test('a key WebCrypto cannot import rejects with PASSPORT_KEYS_UNAVAILABLE, never a raw DOMException', async () => {
+    // `x` of the wrong length passes the shape checks at construction; only the import fails.
+    const broken = { ...keys.publicJwk, x: 'AAAA' };
+    const token = await mintEd();
+    for (const verifier of [
+      createPassportVerifier({ ...base, jwks: { keys: [broken] }, now: fixedClock }),
+      createPassportVerifier({ ...base, key: broken, now: fixedClock }),
+    ]) {
+      const refusal = await rejectsWith(verifier.verify(token), 'PASSPORT_KEYS_UNAVAILABLE');
+      assert.equal((refusal.cause as Error).name, 'DataError', 'the WebCrypto error is kept as the cause');
+    }
   });
 
   test('issuer, audience, tolerance, sizes and the JWKS URL are validated', () => {

@@ -16,7 +16,7 @@ import {
 import { PassportMalformed, PassportMissing, PassportNotYetValid } from './errors.ts';
 import { type Identity, identityFromClaims } from './identity.ts';
 import { checkCompactPassport } from './lib/compact.ts';
-import { fromJoseError } from './lib/jose-errors.ts';
+import { toPassportError } from './lib/jose-errors.ts';
 import { classifyKey, isCryptoKey, localKeySet, type PassportKey, remoteKeySet } from './lib/keys.ts';
 import { LruMap } from './lib/lru.ts';
 import { httpUrl } from './lib/url.ts';
@@ -156,7 +156,7 @@ export function createPassportVerifier(options: PassportVerifierOptions): Passpo
           : await jwtVerify(token, source.key, { ...joseOptions, currentDate });
       payload = result.payload;
     } catch (err) {
-      throw fromJoseError(err);
+      throw toPassportError(err);
     }
     const claims = validatePassportClaims(payload);
     if (claims.iat > nowSeconds + tolerance) throw new PassportNotYetValid(undefined, { claim: 'iat' });

@@ -1,5 +1,6 @@
-// Maps what jose throws during jwtVerify to the passport's stable codes. Anything that is neither a
-// PassportError nor a jose error is a bug or caller misuse and is rethrown unchanged.
+// Maps what jose throws during jwtVerify to the passport's stable codes. Whatever else fails while a
+// passport is verified (WebCrypto refusing a published key, a verifier breaking its contract) means that
+// passports cannot be verified: PASSPORT_KEYS_UNAVAILABLE, with the original error kept as `cause`.
 import { errors } from 'jose';
 import {
   PassportAlgNotAllowed,
@@ -31,7 +32,7 @@ function claimFailure(err: errors.JWTClaimValidationFailed): PassportError {
   return ErrorClass === undefined ? new PassportInvalidClaims(undefined, options) : new ErrorClass(undefined, options);
 }
 
-export function fromJoseError(err: unknown): unknown {
+function fromJoseError(err: unknown): PassportError | undefined {
   if (err instanceof PassportError) return err;
   const options = { cause: err };
   if (err instanceof errors.JWTExpired) return new PassportExpired(undefined, { claim: err.claim, cause: err });
@@ -42,11 +43,13 @@ export function fromJoseError(err: unknown): unknown {
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
     return new PassportUnknownKid(undefined, { claim: 'kid', cause: err });
   }
-  if (err instanceof errors.JWKSInvalid || err instanceof errors.JWKSTimeout) {
-    return new PassportKeysUnavailable(undefined, options);
-  }
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) {
     return new PassportMalformed(undefined, options);
   }
-  return err;
+  return undefined;
+}
+
+/** The PassportError for anything a verification rejected with: jose's errors by kind, the rest 503. */
+export function toPassportError(err: unknown): PassportError {
+  return fromJoseError(err) ?? new PassportKeysUnavailable(undefined, { cause: err });
 }
