@@ -1,7 +1,11 @@
+import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import express from 'express';
+import { test } from 'node:test';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { passport, requireKind, requireRole, requireScope } from '../src/adapters/express.ts';
+import { createTestPassportIssuer } from '../src/testing.ts';
 import { identityJson, listen, runAdapterSuite } from './support/adapter-suite.ts';
+import { fixedClock } from './support/craft.ts';
 
 runAdapterSuite('express', async (verifier, onRefused) => {
   const app = express();
@@ -22,4 +26,29 @@ runAdapterSuite('express', async (verifier, onRefused) => {
     res.json({ ok: true });
   });
   return listen(createServer(app));
+});
+
+test("express: the application's own errors go to its error middleware; refusals never do", async () => {
+  const issuer = await createTestPassportIssuer();
+  const app = express();
+  const thrown = new Error('the database is down');
+  const handled: unknown[] = [];
+  app.use(passport({ verifier: { ...issuer.verifierOptions(), now: fixedClock } }));
+  app.get('/boom', () => {
+    throw thrown;
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    handled.push(error);
+    res.status(500).json({ title: 'app' });
+  });
+  const running = await listen(createServer(app));
+  const passportHeader = { 'x-passport': await issuer.mint({ now: fixedClock }) };
+  const boom = await fetch(`${running.url}/boom`, { headers: passportHeader });
+  assert.equal(boom.status, 500);
+  assert.deepEqual(await boom.json(), { title: 'app' });
+  const refused = await fetch(`${running.url}/boom`);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+  assert.deepEqual(handled, [thrown]);
+  await running.close();
 });

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { fastifyPassport, optionalIdentity, requireKind, requireRole, requireScope } from '../src/adapters/fastify.ts';
-import { createTestPassportIssuer } from '../src/testing.ts';
+import { createTestPassportIssuer, type TestPassportIssuer } from '../src/testing.ts';
 import { identityJson, listen, runAdapterSuite } from './support/adapter-suite.ts';
 import { fixedClock } from './support/craft.ts';
+
+/** The issuer's verifier options on the suite's fixed clock (passports are minted with `now: fixedClock`). */
+const fixedVerifier = (issuer: TestPassportIssuer) => ({ ...issuer.verifierOptions(), now: fixedClock });
 
 runAdapterSuite('fastify', async (verifier, onRefused) => {
   const app = Fastify();
@@ -73,5 +76,30 @@ test('fastify: routes registered before the plugin and inside child plugins are 
   assert.equal((await app.inject({ url: '/child' })).statusCode, 401);
   const child = await app.inject({ url: '/child', headers: { 'x-passport': await issuer.mint() } });
   assert.deepEqual(child.json(), { sub: 'test-user' });
+  await app.close();
+});
+
+test("fastify: the plugin sets no error handler; the application's own errors reach its handler untouched", async () => {
+  const issuer = await createTestPassportIssuer();
+  // With overriding disallowed, setErrorHandler throws if the plugin had set one in the same (root) scope.
+  const app = Fastify({ allowErrorHandlerOverride: false });
+  await app.register(fastifyPassport, { verifier: fixedVerifier(issuer) });
+  const thrown = new Error('the database is down');
+  let handled: unknown;
+  app.setErrorHandler((error, _request, reply) => {
+    handled = error;
+    return reply.code(500).type('application/problem+json').send({ status: 500, title: 'app' });
+  });
+  app.get('/boom', async () => {
+    throw thrown;
+  });
+  const res = await app.inject({ url: '/boom', headers: { 'x-passport': await issuer.mint({ now: fixedClock }) } });
+  assert.equal(res.statusCode, 500);
+  assert.deepEqual(res.json(), { status: 500, title: 'app' });
+  assert.equal(handled, thrown);
+  const refused = await app.inject({ url: '/boom' });
+  assert.equal(refused.statusCode, 401, 'refusals are answered by the plugin, not the error handler');
+  assert.match(String(refused.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(refused.json().code, 'PASSPORT_MISSING');
   await app.close();
 });

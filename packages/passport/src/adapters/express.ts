@@ -1,7 +1,8 @@
 // Express middleware: `passport(...)` verifies `x-passport` and sets `req.identity`; `requireScope(...)`,
-// `requireRole(...)` and `requireKind(...)` guard routes. Refusals are answered with problem+json;
-// any other error goes to `next(err)`. express is only imported as types.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+// `requireRole(...)` and `requireKind(...)` guard routes. Refusals (401, 403, 503) are answered with
+// problem+json and reported to the middleware's onRefused hook, guards included; errors of the
+// application's own handlers are left to its error handling. express is only imported as types.
+import type { Request, RequestHandler, Response } from 'express';
 import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
@@ -13,6 +14,7 @@ import {
   problemFor,
   resolveVerifier,
 } from '../lib/http.ts';
+import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 declare global {
@@ -27,22 +29,17 @@ declare global {
 export interface ExpressPassportOptions {
   /** A verifier, or the options to create one. */
   verifier: PassportVerifier | PassportVerifierOptions;
-  /** Called for every refusal with the precise code (log it; never log the passport). */
+  /** Called for every refusal, the guards' 403s included, with the precise code (log it; never log the passport). */
   onRefused?: (error: PassportError, req: Request) => void;
 }
 
-function refuse(
-  error: unknown,
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  onRefused?: ExpressPassportOptions['onRefused'],
-): void {
-  if (!(error instanceof PassportError)) {
-    next(error);
-    return;
-  }
-  onRefused?.(error, req);
+type OnRefused = NonNullable<ExpressPassportOptions['onRefused']>;
+
+/** The onRefused hook of the passport middleware a request went through, for the guards after it. */
+const refusalHooks = new WeakMap<Request, OnRefused>();
+
+function refuse(error: PassportError, req: Request, res: Response): void {
+  refusalHooks.get(req)?.(error, req);
   const { status, headers, body } = problemFor(error);
   res.status(status).set(headers).send(JSON.stringify(body));
 }
@@ -50,13 +47,15 @@ function refuse(
 /** Verifies the passport of every request through it and sets `req.identity`. */
 export function passport(options: ExpressPassportOptions): RequestHandler {
   const verifier = resolveVerifier(options.verifier);
+  const { onRefused } = options;
   return (req, res, next) => {
+    if (onRefused !== undefined) refusalHooks.set(req, onRefused);
     verifier.verify(passportFromHeader(req.headers[PASSPORT_HEADER])).then(
       (identity) => {
         req.identity = identity;
         next();
       },
-      (error: unknown) => refuse(error, req, res, next, options.onRefused),
+      (error: unknown) => refuse(toPassportError(error), req, res),
     );
   };
 }
@@ -66,7 +65,8 @@ function guard(check: IdentityCheck): RequestHandler {
     try {
       check(req.identity);
     } catch (error) {
-      refuse(error, req, res, next);
+      if (!(error instanceof PassportError)) throw error;
+      refuse(error, req, res);
       return;
     }
     next();

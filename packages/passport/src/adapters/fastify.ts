@@ -1,6 +1,8 @@
 // Fastify plugin: verifies `x-passport` on every request (except the routes declared public), decorates
-// `request.identity`, and answers refusals with problem+json. Guards are preHandler hooks. The plugin is
-// not encapsulated: it covers every route of the app. fastify is only imported as types.
+// `request.identity`, and answers refusals (401, 403, 503) with problem+json, reported to one onRefused hook,
+// guards included. Guards are preHandler hooks. The plugin is not encapsulated: it covers every route of the
+// app. It sets no error handler: errors of the application's own handlers are the app's. fastify is only
+// imported as types.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError, PassportMissing } from '../errors.ts';
@@ -14,6 +16,7 @@ import {
   refusalLog,
   resolveVerifier,
 } from '../lib/http.ts';
+import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 declare module 'fastify' {
@@ -28,14 +31,24 @@ export interface FastifyPassportOptions {
   verifier: PassportVerifier | PassportVerifierOptions;
   /** Route URLs as registered (`/healthz`, `/docs/*`) that need no passport. None by default. */
   publicRoutes?: readonly string[];
-  /** Called for every refusal. Default: `request.log.info({ reason, status, claim }, 'passport refused')`. */
+  /**
+   * Called for every refusal, the guards' 403s included.
+   * Default: `request.log.info({ reason, status, claim }, 'passport refused')`.
+   */
   onRefused?: (error: PassportError, request: FastifyRequest) => void;
 }
 
+type OnRefused = NonNullable<FastifyPassportOptions['onRefused']>;
+
 const IDENTITY = Symbol('edgepass.identity');
+const ON_REFUSED = Symbol('edgepass.onRefused');
 
 interface IdentitySlot {
   [IDENTITY]?: Identity | null;
+}
+
+interface RefusalSlot {
+  [ON_REFUSED]?: OnRefused;
 }
 
 function identityOf(request: FastifyRequest): Identity | undefined {
@@ -46,7 +59,10 @@ function defaultOnRefused(error: PassportError, request: FastifyRequest): void {
   request.log.info(refusalLog(error), 'passport refused');
 }
 
-function sendProblem(reply: FastifyReply, error: PassportError): FastifyReply {
+function refuse(request: FastifyRequest, reply: FastifyReply, error: PassportError): FastifyReply {
+  // The plugin decorates the root instance; a guard used without the plugin falls back to the default.
+  const onRefused = (request.server as FastifyInstance & RefusalSlot)[ON_REFUSED] ?? defaultOnRefused;
+  onRefused(error, request);
   const { status, headers, body } = problemFor(error);
   return reply.code(status).headers(headers).send(JSON.stringify(body));
 }
@@ -54,7 +70,7 @@ function sendProblem(reply: FastifyReply, error: PassportError): FastifyReply {
 async function passportPlugin(fastify: FastifyInstance, options: FastifyPassportOptions): Promise<void> {
   const verifier = resolveVerifier(options.verifier);
   const publicRoutes = new Set(options.publicRoutes ?? []);
-  const onRefused = options.onRefused ?? defaultOnRefused;
+  fastify.decorate(ON_REFUSED, options.onRefused ?? defaultOnRefused);
   fastify.decorateRequest(IDENTITY, null);
   fastify.decorateRequest('identity', {
     getter(this: FastifyRequest): Identity {
@@ -70,9 +86,7 @@ async function passportPlugin(fastify: FastifyInstance, options: FastifyPassport
       const identity = await verifier.verify(passportFromHeader(request.headers[PASSPORT_HEADER]));
       (request as FastifyRequest & IdentitySlot)[IDENTITY] = identity;
     } catch (error) {
-      if (!(error instanceof PassportError)) throw error;
-      onRefused(error, request);
-      return sendProblem(reply, error);
+      return refuse(request, reply, toPassportError(error));
     }
   });
 }
@@ -89,8 +103,7 @@ function guard(check: IdentityCheck): preHandlerAsyncHookHandler {
       check(identityOf(request));
     } catch (error) {
       if (!(error instanceof PassportError)) throw error;
-      defaultOnRefused(error, request);
-      return sendProblem(reply, error);
+      return refuse(request, reply, error);
     }
   };
 }

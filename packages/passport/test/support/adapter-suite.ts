@@ -14,7 +14,7 @@ import { freePort } from '../../../../test/support/servers.ts';
 import type { PassportError } from '../../src/errors.ts';
 import type { Identity } from '../../src/identity.ts';
 import { createTestPassportIssuer, type TestPassportIssuer } from '../../src/testing.ts';
-import type { PassportVerifierOptions } from '../../src/verify.ts';
+import type { PassportVerifier, PassportVerifierOptions } from '../../src/verify.ts';
 import { fixedClock, NOW, payloadOf, replaceSegment } from './craft.ts';
 
 export const AUDIENCE = 'vocabulary';
@@ -25,7 +25,7 @@ export interface RunningApp {
 }
 
 export type StartApp = (
-  verifier: PassportVerifierOptions,
+  verifier: PassportVerifier | PassportVerifierOptions,
   onRefused: (error: PassportError) => void,
 ) => Promise<RunningApp>;
 
@@ -90,27 +90,36 @@ function assertProblem(answer: Answer, status: number, code: string, wwwAuthenti
 }
 
 const INVALID = 'Passport error="invalid_passport"';
+const LEAK = 'connect ECONNREFUSED db.internal:5432 as admin';
 
 export function runAdapterSuite(name: string, start: StartApp): void {
   describe(`${name} adapter over HTTP`, () => {
     let issuer: TestPassportIssuer;
     let app: RunningApp;
     let unavailable: RunningApp;
+    let brokenKeys: RunningApp;
+    let faultyVerifier: RunningApp;
     const refusals: string[] = [];
+    const record = (e: PassportError) => refusals.push(e.code);
 
     before(async () => {
       issuer = await createTestPassportIssuer({ issuer: 'gw-test', audience: AUDIENCE });
-      app = await start({ ...issuer.verifierOptions(AUDIENCE), now: fixedClock }, (e) => refusals.push(e.code));
+      const verifierOptions = { ...issuer.verifierOptions(AUDIENCE), now: fixedClock };
+      app = await start(verifierOptions, record);
       const closedPort = await freePort();
       unavailable = await start(
         { issuer: 'gw-test', audience: AUDIENCE, jwksUrl: `http://127.0.0.1:${closedPort}/jwks`, now: fixedClock },
-        (e) => refusals.push(e.code),
+        record,
       );
+      // A published key WebCrypto cannot import (`x` of the wrong length), and a verifier of the
+      // application's that breaks the contract by rejecting with a plain Error.
+      const unusable = issuer.jwks.keys.map((k) => ({ ...k, x: 'AAAA' }));
+      brokenKeys = await start({ ...verifierOptions, jwks: { keys: unusable } }, record);
+      faultyVerifier = await start({ verify: () => Promise.reject(new Error(LEAK)) }, record);
     });
 
     after(async () => {
-      await app?.close();
-      await unavailable?.close();
+      await Promise.all([app, unavailable, brokenKeys, faultyVerifier].map((a) => a?.close()));
     });
 
     const mint = (overrides: Parameters<TestPassportIssuer['mint']>[0] = {}) =>
@@ -186,6 +195,7 @@ export function runAdapterSuite(name: string, start: StartApp): void {
         'FORBIDDEN_SCOPE',
         'Passport error="insufficient_scope"',
       );
+      assert.equal(lastRefusal(), 'FORBIDDEN_SCOPE', 'a guard refusal goes through the same onRefused hook');
       const writer = await mint({ scope: 'vocab:read vocab:write' });
       const answer = await get(app.url, '/write', writer);
       assert.equal(answer.status, 200, answer.text);
@@ -194,18 +204,22 @@ export function runAdapterSuite(name: string, start: StartApp): void {
 
     test('requireRole: 403 FORBIDDEN_ROLE without the role, 200 with it', async () => {
       assertProblem(await get(app.url, '/admin', await mint({ roles: ['editor'] })), 403, 'FORBIDDEN_ROLE', null);
+      assert.equal(lastRefusal(), 'FORBIDDEN_ROLE');
       const answer = await get(app.url, '/admin', await mint({ roles: ['editor', 'admin'] }));
       assert.equal(answer.status, 200, answer.text);
     });
 
     test('requireKind: 403 FORBIDDEN_KIND for a user, 200 for a service', async () => {
       assertProblem(await get(app.url, '/workers', await mint()), 403, 'FORBIDDEN_KIND', null);
+      assert.equal(lastRefusal(), 'FORBIDDEN_KIND');
       const service = await mint({ sub: 'svc:worker', kind: 'service', via: 'api_key', src: 'key:key_1' });
       assert.equal((await get(app.url, '/workers', service)).status, 200);
     });
 
     test('a guarded route still needs a passport first: 401, not 403', async () => {
+      refusals.length = 0;
       assertProblem(await get(app.url, '/write'), 401, 'PASSPORT_MISSING', INVALID);
+      assert.deepEqual(refusals, ['PASSPORT_MISSING'], 'reported once');
     });
 
     test('a public route answers without a passport', async () => {
@@ -218,6 +232,16 @@ export function runAdapterSuite(name: string, start: StartApp): void {
       const answer = await get(unavailable.url, '/me', await mint());
       assertProblem(answer, 503, 'PASSPORT_KEYS_UNAVAILABLE', null);
       assert.equal(lastRefusal(), 'PASSPORT_KEYS_UNAVAILABLE');
+    });
+
+    test('a key that cannot be imported, a verifier that throws: 503 problem+json, no internals', async () => {
+      for (const broken of [brokenKeys, faultyVerifier]) {
+        refusals.length = 0;
+        const answer = await get(broken.url, '/me', await mint());
+        assertProblem(answer, 503, 'PASSPORT_KEYS_UNAVAILABLE', null);
+        assert.deepEqual(refusals, ['PASSPORT_KEYS_UNAVAILABLE']);
+        assert.doesNotMatch(answer.text, /keyData|ECONNREFUSED|db\.internal|stack/i);
+      }
     });
   });
 }
