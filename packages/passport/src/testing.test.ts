@@ -31,9 +31,11 @@ describe('createTestPassportIssuer', () => {
     assert.equal(issuer.secret?.byteLength, 32);
     assert.equal(issuer.publicKey, undefined);
     assert.deepEqual(issuer.jwks.keys, []);
-    const token = await issuer.mint({ sub: 'svc:a', kind: 'service', via: 'api_key', src: 'key:1' });
+    const token = await issuer.mint({ sub: 'svc:a', kind: 'service', via: 'api_key', src: 'key:1', now: fixedClock });
     assert.equal(headerOf(token).alg, 'HS256');
-    assert.equal((await createPassportVerifier(issuer.verifierOptions()).verify(token)).kind, 'service');
+    const identity = await createPassportVerifier({ ...issuer.verifierOptions(), now: fixedClock }).verify(token);
+    assert.equal(identity.kind, 'service');
+    assert.equal(identity.issuedAt, NOW_S);
   });
 
   test('overrides reach the passport; the defaults describe a plain user', async () => {
@@ -58,7 +60,9 @@ describe('createTestPassportIssuer', () => {
     const a = await createTestPassportIssuer();
     const b = await createTestPassportIssuer();
     assert.notEqual(a.kid, b.kid);
-    await rejectsWith(createPassportVerifier(a.verifierOptions()).verify(await b.mint()), 'PASSPORT_UNKNOWN_KID');
+    const verifier = createPassportVerifier({ ...a.verifierOptions(), now: fixedClock });
+    assert.equal((await verifier.verify(await a.mint({ now: fixedClock }))).issuer, 'test-gateway');
+    await rejectsWith(verifier.verify(await b.mint({ now: fixedClock })), 'PASSPORT_UNKNOWN_KID');
   });
 
   test('the JWKS is frozen and verifierOptions hands out a copy', async () => {

@@ -28,7 +28,7 @@ test('fastify: refusals are logged through request.log with the reason code and 
   const issuer = await createTestPassportIssuer({ issuer: 'gw-test' });
   const lines: string[] = [];
   const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } });
-  await app.register(fastifyPassport, { verifier: { ...issuer.verifierOptions(), now: fixedClock } });
+  await app.register(fastifyPassport, { verifier: fixedVerifier(issuer) });
   app.get('/me', async (request) => ({ sub: request.identity.sub }));
   const token = await issuer.mint({ audience: 'billing', now: fixedClock });
   const res = await app.inject({ url: '/me', headers: { 'x-passport': token } });
@@ -44,7 +44,7 @@ test('fastify: refusals are logged through request.log with the reason code and 
 test('fastify: reading request.identity on a public route throws; optionalIdentity returns undefined', async () => {
   const issuer = await createTestPassportIssuer();
   const app = Fastify();
-  await app.register(fastifyPassport, { verifier: issuer.verifierOptions(), publicRoutes: ['/open', '/peek'] });
+  await app.register(fastifyPassport, { verifier: fixedVerifier(issuer), publicRoutes: ['/open', '/peek'] });
   app.get('/open', async (request) => ({ sub: request.identity.sub }));
   app.get('/peek', async (request) => ({ present: optionalIdentity(request) !== undefined }));
   const open = await app.inject({ url: '/open' });
@@ -57,10 +57,11 @@ test('fastify: reading request.identity on a public route throws; optionalIdenti
 test('fastify: unmatched routes are not public (404s need a passport too)', async () => {
   const issuer = await createTestPassportIssuer();
   const app = Fastify();
-  await app.register(fastifyPassport, { verifier: issuer.verifierOptions(), publicRoutes: ['/healthz'] });
+  await app.register(fastifyPassport, { verifier: fixedVerifier(issuer), publicRoutes: ['/healthz'] });
   app.get('/healthz', async () => ({ ok: true }));
   assert.equal((await app.inject({ url: '/nowhere' })).statusCode, 401);
-  assert.equal((await app.inject({ url: '/nowhere', headers: { 'x-passport': await issuer.mint() } })).statusCode, 404);
+  const passport = await issuer.mint({ now: fixedClock });
+  assert.equal((await app.inject({ url: '/nowhere', headers: { 'x-passport': passport } })).statusCode, 404);
   await app.close();
 });
 
@@ -68,13 +69,13 @@ test('fastify: routes registered before the plugin and inside child plugins are 
   const issuer = await createTestPassportIssuer();
   const app = Fastify();
   app.get('/early', async () => ({ ok: true }));
-  await app.register(fastifyPassport, { verifier: issuer.verifierOptions() });
+  await app.register(fastifyPassport, { verifier: fixedVerifier(issuer) });
   await app.register(async (child) => {
     child.get('/child', async (request) => ({ sub: request.identity.sub }));
   });
   assert.equal((await app.inject({ url: '/early' })).statusCode, 401);
   assert.equal((await app.inject({ url: '/child' })).statusCode, 401);
-  const child = await app.inject({ url: '/child', headers: { 'x-passport': await issuer.mint() } });
+  const child = await app.inject({ url: '/child', headers: { 'x-passport': await issuer.mint({ now: fixedClock }) } });
   assert.deepEqual(child.json(), { sub: 'test-user' });
   await app.close();
 });
