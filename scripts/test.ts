@@ -1,12 +1,16 @@
 // The project's test command (`npm test`): starts a real PostgreSQL server and a real redis-server on
 // loopback, runs every *.test.ts with node:test against them, tears both down and closes with one
 // line of counts. Arguments are substring filters on test file paths: `npm test -- gateway/src/authn`.
-import { spawn } from 'node:child_process';
+// Each server is recorded as soon as it is up, and SIGINT/SIGTERM (Ctrl-C, a CI timeout) stop the tests
+// and the servers before exiting with 128 + the signal number, so no run leaves PostgreSQL behind.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, startPostgres, startRedis } from '../test/support/servers.ts';
+import { onTermination, startAll, stopAll } from './test-lifecycle.ts';
+import { closingLine, failedCount, type Totals } from './test-summary-reporter.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -18,6 +22,7 @@ const patterns = [
   'examples/*/**/*.test.ts',
   'test/**/*.test.ts',
   'bench/*.test.ts',
+  'scripts/*.test.ts',
 ];
 const files = patterns
   .flatMap((p) => globSync(p, { cwd: root }))
@@ -32,14 +37,21 @@ if (files.length === 0) {
 
 const started: RunningServer[] = [];
 let exitCode = 1;
+let child: ChildProcess | undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'edgepass-test-'));
 const summaryFile = join(scratch, 'summary.json');
 const t0 = performance.now();
 
+const interruption = onTermination((signal) => {
+  console.error(`\n${signal}: stopping the tests and the test servers`);
+  // node --test stops its test files on SIGINT/SIGTERM and still reports; a Ctrl-C reaches it directly too.
+  child?.kill(signal);
+});
+
 async function main(): Promise<void> {
-  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  started.push(postgres, redis);
+  const [postgres, redis] = await startAll([startPostgres, startRedis], started);
   console.log(`test servers: PostgreSQL ${postgres.url}  redis ${redis.url}`);
+  if (interruption.signal !== undefined) return;
 
   const reporter = relative(root, fileURLToPath(new URL('./test-summary-reporter.ts', import.meta.url)));
   const args = [
@@ -52,7 +64,7 @@ async function main(): Promise<void> {
     `--test-reporter-destination=${summaryFile}`,
     ...files,
   ];
-  const child = spawn(process.execPath, args, {
+  const running = spawn(process.execPath, args, {
     cwd: root,
     stdio: 'inherit',
     env: {
@@ -62,32 +74,26 @@ async function main(): Promise<void> {
       EDGEPASS_LOG_LEVEL: process.env.EDGEPASS_LOG_LEVEL ?? 'silent',
     },
   });
+  child = running;
   const code: number = await new Promise((resolve) =>
-    child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+    running.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
   );
   exitCode = code;
 }
 
-function closingLine(): string {
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+function summary(): string {
+  const secs = (performance.now() - t0) / 1000;
   try {
-    const t = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
-      tests: number;
-      passed: number;
-      failed: number;
-      skipped: number;
-      todo: number;
-      failures: string[];
-    };
+    const t = JSON.parse(readFileSync(summaryFile, 'utf8')) as Totals;
     if (t.failures.length > 0) {
       console.log('\nfailed tests:');
       for (const f of t.failures) console.log(`  ✖ ${f}`);
     }
-    if (t.failed > 0) exitCode = exitCode || 1;
-    return `tests: ${t.tests} total, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo, ${files.length} files, ${secs} s — ${exitCode === 0 ? 'PASS' : 'FAIL'}`;
+    if (failedCount(t) > 0) exitCode = exitCode || 1;
+    return closingLine(t, files.length, secs, exitCode === 0);
   } catch {
     exitCode = exitCode || 1;
-    return `tests: no results were recorded (${secs} s) — FAIL`;
+    return `tests: no results were recorded (${secs.toFixed(1)} s) — FAIL`;
   }
 }
 
@@ -97,8 +103,11 @@ try {
   console.error(`test setup failed: ${err instanceof Error ? err.message : String(err)}`);
   exitCode = 1;
 } finally {
-  await Promise.allSettled(started.map((s) => s.stop()));
-  const line = closingLine();
+  for (const err of await stopAll(started)) {
+    console.error(`stopping a test server failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (interruption.exitCode !== undefined) exitCode = interruption.exitCode;
+  const line = summary();
   rmSync(scratch, { recursive: true, force: true });
   console.log(line);
   process.exit(exitCode);
