@@ -14,6 +14,7 @@ import {
   type Store,
   storeOptionsFromEnv,
   UsageRecorder,
+  unsharedFastStateWarning,
 } from '@edgepass/store';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -127,9 +128,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     cleanups.length = 0;
   };
   if (ownsStore) cleanups.push(() => store.close());
-  if ((initial.gateway.workers === 'auto' || initial.gateway.workers > 1) && store.fast.kind === 'memory') {
-    logger.warn('several workers with in-memory fast state: rate limits and quotas are per process (set REDIS_URL)');
-  }
+  // PostgreSQL without Redis (several gateways or workers may share the database): counters are per process
+  const unshared = unsharedFastStateWarning(store);
+  if (unshared !== undefined) logger.warn({ reason: 'fast_state_not_shared' }, unshared);
 
   try {
     const metrics = new GatewayMetrics();

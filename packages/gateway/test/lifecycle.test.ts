@@ -1,5 +1,6 @@
 // The public listener over TLS, and a graceful close: new connections are refused while an in-flight
-// stream finishes, then pools close and batched usage is flushed.
+// stream finishes, then pools close and batched usage is flushed; the start-up warning of a store that mixes a
+// PostgreSQL server with in-memory counters.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Store } from '@edgepass/store';
+import { openStore, type Store } from '@edgepass/store';
+import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../test/support/env.ts';
 import { eventually, openMemoryStore, startTestGateway, testConfig } from './support/gateway.ts';
 import { TestUpstream } from './support/upstream.ts';
 
@@ -123,4 +125,26 @@ test('close(): new connections are refused while an in-flight stream completes',
   assert.ok(Date.now() - drained < 1000, 'close() resolves soon after the last request (idle connections are closed)');
   assert.equal(text, 'data: one\n\ndata: two\n\n');
   assert.ok(gw.logs.find({ msg: 'gateway closed' }).length === 1);
+});
+
+test('a gateway on a PostgreSQL server without Redis warns that its counters are per process; with Redis it does not', async () => {
+  const db = await createTestDatabase();
+  const shared = await openStore({ databaseUrl: db.url, redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('warn') });
+  const unshared = await openStore({ databaseUrl: db.url });
+  try {
+    for (const [s, warned] of [
+      [unshared, true],
+      [shared, false],
+    ] as const) {
+      const gw = await startTestGateway(testConfig({ routes: [route()] }), { store: s });
+      await gw.close();
+      const warnings = gw.logs.find({ reason: 'fast_state_not_shared' });
+      assert.equal(warnings.length, warned ? 1 : 0, `${s.sql.kind} + ${s.fast.kind}`);
+      if (warned) assert.match(String(warnings[0]?.msg), /REDIS_URL/);
+    }
+  } finally {
+    await unshared.close();
+    await shared.close();
+    await db.drop();
+  }
 });
