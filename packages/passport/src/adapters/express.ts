@@ -14,7 +14,6 @@ import {
   problemFor,
   resolveVerifier,
 } from '../lib/http.ts';
-import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 declare global {
@@ -55,7 +54,7 @@ export function passport(options: ExpressPassportOptions): RequestHandler {
         req.identity = identity;
         next();
       },
-      (error: unknown) => refuse(toPassportError(error), req, res),
+      (error: PassportError) => refuse(error, req, res),
     );
   };
 }

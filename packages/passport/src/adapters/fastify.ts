@@ -16,7 +16,6 @@ import {
   refusalLog,
   resolveVerifier,
 } from '../lib/http.ts';
-import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 declare module 'fastify' {
@@ -86,7 +85,7 @@ async function passportPlugin(fastify: FastifyInstance, options: FastifyPassport
       const identity = await verifier.verify(passportFromHeader(request.headers[PASSPORT_HEADER]));
       (request as FastifyRequest & IdentitySlot)[IDENTITY] = identity;
     } catch (error) {
-      return refuse(request, reply, toPassportError(error));
+      return refuse(request, reply, error as PassportError);
     }
   });
 }

@@ -8,7 +8,6 @@ import { PASSPORT_HEADER } from '../constants.ts';
 import { PassportError } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import { type Guards, guards, type IdentityCheck, problemFor, resolveVerifier } from '../lib/http.ts';
-import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 export interface PassportVariables {
@@ -48,7 +47,7 @@ export function passport(options: HonoPassportOptions): MiddlewareHandler<Passpo
     try {
       identity = await verifier.verify(c.req.header(PASSPORT_HEADER));
     } catch (error) {
-      return refuse(toPassportError(error), c);
+      return refuse(error as PassportError, c);
     }
     c.set('identity', identity);
     await next();

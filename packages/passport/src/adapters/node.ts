@@ -6,7 +6,6 @@ import type { PassportKind } from '../claims.ts';
 import { PASSPORT_HEADER } from '../constants.ts';
 import type { Identity } from '../identity.ts';
 import { kindCheck, passportFromHeader, problemFor, resolveVerifier, roleCheck, scopeCheck } from '../lib/http.ts';
-import { toPassportError } from '../lib/jose-errors.ts';
 import type { PassportVerifier, PassportVerifierOptions } from '../verify.ts';
 
 export type Authenticate = (req: IncomingMessage) => Promise<Identity>;
@@ -14,10 +13,7 @@ export type Authenticate = (req: IncomingMessage) => Promise<Identity>;
 /** `const authenticate = createAuthenticator({ issuer, audience, jwksUrl })`, then `await authenticate(req)`. */
 export function createAuthenticator(verifier: PassportVerifier | PassportVerifierOptions): Authenticate {
   const resolved = resolveVerifier(verifier);
-  return (req) =>
-    resolved.verify(passportFromHeader(req.headers[PASSPORT_HEADER])).catch((error: unknown) => {
-      throw toPassportError(error);
-    });
+  return (req) => resolved.verify(passportFromHeader(req.headers[PASSPORT_HEADER]));
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from '../errors.ts';
 import type { Identity } from '../identity.ts';
 import { createPassportVerifier, type PassportVerifier, type PassportVerifierOptions } from '../verify.ts';
+import { toPassportError } from './jose-errors.ts';
 
 /** Same base as the gateway's problem types; the slug is the code in kebab case. */
 export const PROBLEM_TYPE_BASE = 'https://edgepass.dev/errors/';
@@ -73,13 +74,27 @@ export function passportFromHeader(value: string | readonly string[] | null | un
   return (value as string | null | undefined) ?? undefined;
 }
 
-/** An adapter takes a verifier or the options to create one. */
+/**
+ * An adapter takes a verifier or the options to create one, and gets a verifier that rejects only with
+ * PassportError. The built-in one already does; a supplied one is wrapped once, so whatever else it rejects
+ * or throws with becomes PASSPORT_KEYS_UNAVAILABLE (503) with the original error as `cause`.
+ */
 export function resolveVerifier(verifier: PassportVerifier | PassportVerifierOptions): PassportVerifier {
   if (typeof verifier !== 'object' || verifier === null)
     throw new TypeError('a verifier or verifier options are required');
-  return 'verify' in verifier && typeof verifier.verify === 'function'
-    ? verifier
-    : createPassportVerifier(verifier as PassportVerifierOptions);
+  if (!('verify' in verifier && typeof verifier.verify === 'function')) {
+    return createPassportVerifier(verifier as PassportVerifierOptions);
+  }
+  const supplied = verifier;
+  return {
+    async verify(token) {
+      try {
+        return await supplied.verify(token);
+      } catch (error) {
+        throw toPassportError(error);
+      }
+    },
+  };
 }
 
 /** A guard throws PassportError (PASSPORT_MISSING without an identity, FORBIDDEN_* when it does not pass). */

@@ -99,6 +99,7 @@ export function runAdapterSuite(name: string, start: StartApp): void {
     let unavailable: RunningApp;
     let brokenKeys: RunningApp;
     let faultyVerifier: RunningApp;
+    let throwingVerifier: RunningApp;
     const refusals: string[] = [];
     const record = (e: PassportError) => refusals.push(e.code);
 
@@ -116,10 +117,18 @@ export function runAdapterSuite(name: string, start: StartApp): void {
       const unusable = issuer.jwks.keys.map((k) => ({ ...k, x: 'AAAA' }));
       brokenKeys = await start({ ...verifierOptions, jwks: { keys: unusable } }, record);
       faultyVerifier = await start({ verify: () => Promise.reject(new Error(LEAK)) }, record);
+      throwingVerifier = await start(
+        {
+          verify: () => {
+            throw new Error(LEAK);
+          },
+        },
+        record,
+      );
     });
 
     after(async () => {
-      await Promise.all([app, unavailable, brokenKeys, faultyVerifier].map((a) => a?.close()));
+      await Promise.all([app, unavailable, brokenKeys, faultyVerifier, throwingVerifier].map((a) => a?.close()));
     });
 
     const mint = (overrides: Parameters<TestPassportIssuer['mint']>[0] = {}) =>
@@ -235,7 +244,7 @@ export function runAdapterSuite(name: string, start: StartApp): void {
     });
 
     test('a key that cannot be imported, a verifier that throws: 503 problem+json, no internals', async () => {
-      for (const broken of [brokenKeys, faultyVerifier]) {
+      for (const broken of [brokenKeys, faultyVerifier, throwingVerifier]) {
         refusals.length = 0;
         const answer = await get(broken.url, '/me', await mint());
         assertProblem(answer, 503, 'PASSPORT_KEYS_UNAVAILABLE', null);
