@@ -20,8 +20,31 @@ describe('useRealCurl', () => {
       assert.throws(() => useRealCurl({ CI }, false), /curl is not installed and CI is set: install it/, `CI=${CI}`);
   });
 
+  test('isCi reads the CI variable of the env it is given', () => {
+    const env: NodeJS.ProcessEnv = {};
+    assert.equal(isCi(env), false);
+    env.CI = ' 1 ';
+    assert.equal(isCi(env), true);
+    env.CI = 'False';
+    assert.equal(isCi(env), false);
+    env.CI = 'true';
+    assert.equal(isCi(env), true);
+    delete env.CI;
+    assert.equal(isCi(env), false);
+  });
+
   test('isCi reads the CI variable of this process by default', () => {
-    assert.equal(isCi(), isCi(process.env));
-    assert.equal(isCi({ CI: ' 1 ' }), true);
+    const saved = process.env.CI;
+    try {
+      process.env.CI = '1';
+      assert.equal(isCi(), true);
+      process.env.CI = '0';
+      assert.equal(isCi(), false);
+      delete process.env.CI;
+      assert.equal(isCi(), false);
+    } finally {
+      if (saved === undefined) delete process.env.CI;
+      else process.env.CI = saved;
+    }
   });
 });
