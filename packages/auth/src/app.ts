@@ -95,13 +95,28 @@ class AuthServiceImpl implements AuthService {
     this.#logger = options.logger ?? createLogger(config.logLevel);
     this.#masterKey = options.masterKey ?? loadMasterKey(env);
     const now = options.now;
-    this.accounts = new Accounts({ store, plans: config.plans });
+    this.denylist = new TokenDenylist({ fast: store.fast });
+    this.accounts = new Accounts({ store, plans: config.plans, denylist: this.denylist });
     this.clients = new Clients({ store, config, env });
     this.sessions = new BrowserSessions({ store, ttlSec: config.ttl.sessionSec, ...(now ? { now } : {}) });
-    this.denylist = new TokenDenylist({ fast: store.fast });
     const cookieSecure = cookiesSecure(config);
+    // One adapter factory for oidc-provider and for the service's own grant revocation (logout): a revoked grant
+    // (reuse detection, RFC 7009 revocation of a refresh token, logout) takes its live JWT access tokens with it,
+    // their jtis denylisted until exp and `token.revoked` sent to every gateway.
     const adapterFor = createAdapterFactory(
-      { store, clients: this.clients, grantTtlSec: grantTtlSec(config) },
+      {
+        store,
+        clients: this.clients,
+        grantTtlSec: grantTtlSec(config),
+        revokeAccessTokens: async (grantId) => {
+          const denied = await this.denylist.denyIssuedUnder([grantId]);
+          this.#logger.info(
+            { grantId, deniedAccessTokens: denied, reason: 'grant_access_tokens_denied' },
+            'access tokens of a revoked grant denied',
+          );
+          return denied;
+        },
+      },
       () => this.keys().activeAlg,
     );
 
@@ -117,8 +132,7 @@ class AuthServiceImpl implements AuthService {
         const provider = buildProvider({
           config,
           issuer: this.#issuer,
-          store,
-          clients: this.clients,
+          adapter: adapterFor,
           accounts: this.accounts,
           keys,
           denylist: this.denylist,
@@ -168,7 +182,6 @@ class AuthServiceImpl implements AuthService {
       sessions: this.sessions,
       csrf: new Csrf(deriveKey(this.#masterKey, 'csrf')),
       throttle: new LoginThrottle(store.fast.kv, config.throttle),
-      denylist: this.denylist,
       logger: this.#logger,
       cookieSecure,
       stateKey: deriveKey(this.#masterKey, 'external-state'),

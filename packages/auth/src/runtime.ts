@@ -9,7 +9,6 @@ import type { AuthConfig } from './config.ts';
 import type { Csrf } from './pages/csrf.ts';
 import type { BrowserSessions } from './sessions/browser-sessions.ts';
 import type { LoginThrottle } from './throttle.ts';
-import type { TokenDenylist } from './tokens/denylist.ts';
 
 export interface AuthRuntime {
   readonly config: AuthConfig;
@@ -19,13 +18,15 @@ export interface AuthRuntime {
   readonly sessions: BrowserSessions;
   readonly csrf: Csrf;
   readonly throttle: LoginThrottle;
-  readonly denylist: TokenDenylist;
   readonly logger: Logger;
   readonly cookieSecure: boolean;
   /** Key for sealing short-lived values (external-IdP login state). */
   readonly stateKey: Uint8Array;
   issuer(): string;
   provider(): Provider;
-  /** Deletes the grants with their refresh tokens and codes (not the denylisting of access tokens). */
-  revokeGrants(grantIds: Iterable<string>): Promise<void>;
+  /**
+   * Deletes the grants with their refresh tokens and codes and denylists their live JWT access tokens (as
+   * oidc-provider's own revocation does); returns how many access tokens were denylisted.
+   */
+  revokeGrants(grantIds: Iterable<string>): Promise<number>;
 }

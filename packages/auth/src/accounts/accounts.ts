@@ -92,17 +92,21 @@ export interface AccountsOptions {
    * publish error is thrown (the change stays committed: retrying republishes).
    */
   logger?: ErrorLogger;
+  /** Where disable() denylists the user's live access tokens (the service's; default one on the store's fast state). */
+  denylist?: TokenDenylist;
 }
 
 export class Accounts {
   readonly #store: Store;
   readonly #plans: readonly string[];
   readonly #logger: ErrorLogger | undefined;
+  readonly #denylist: TokenDenylist;
 
   constructor(options: AccountsOptions) {
     this.#store = options.store;
     this.#plans = options.plans && options.plans.length > 0 ? options.plans : ['free', 'premium'];
     this.#logger = options.logger;
+    this.#denylist = options.denylist ?? new TokenDenylist({ fast: options.store.fast });
   }
 
   get plans(): readonly string[] {
@@ -206,7 +210,7 @@ export class Accounts {
   async disable(id: string): Promise<User> {
     const user = await this.setStatus(id, 'disabled');
     await revokeAllSessionsOf(this.#store, id);
-    await new TokenDenylist({ fast: this.#store.fast }).denyIssuedUnder(await grantIdsOf(this.#store.sql, id));
+    await this.#denylist.denyIssuedUnder(await grantIdsOf(this.#store.sql, id));
     return user;
   }
 

@@ -37,11 +37,12 @@ export interface AdapterDeps {
   grantTtlSec: number;
   now?: () => Date;
   /**
-   * Called when oidc-provider revokes the access tokens of a grant (reuse of a refresh token or an authorization
-   * code, RFC 7009 revocation of a refresh token): JWT access tokens are not stored, so this is where their jtis
-   * get denylisted. Awaited before oidc-provider answers.
+   * Called when the access tokens of a grant are revoked (by oidc-provider on reuse of a refresh token or an
+   * authorization code and on RFC 7009 revocation of a refresh token; by revokeGrants at logout): JWT access tokens
+   * are not stored, so this is where their jtis get denylisted. Awaited before oidc-provider answers. Returns how
+   * many were denylisted.
    */
-  revokeAccessTokens?: (grantId: string) => Promise<void>;
+  revokeAccessTokens?: (grantId: string) => Promise<number>;
 }
 
 interface ModelRow {
@@ -128,16 +129,21 @@ class SqlModelAdapter implements Adapter {
 
 /** AccessToken rows (opaque tokens, none in this profile), plus the revocation of a grant's JWT access tokens. */
 class AccessTokenAdapter extends SqlModelAdapter {
-  readonly #revoke: (grantId: string) => Promise<void>;
+  readonly #revoke: (grantId: string) => Promise<number>;
 
-  constructor(deps: AdapterDeps, revoke: (grantId: string) => Promise<void>) {
+  constructor(deps: AdapterDeps, revoke: (grantId: string) => Promise<number>) {
     super('AccessToken', deps);
     this.#revoke = revoke;
   }
 
-  override async revokeByGrantId(grantId: string): Promise<void> {
+  /** Deletes the grant's AccessToken rows and revokes its JWT access tokens; returns how many were denylisted. */
+  async revokeGrant(grantId: string): Promise<number> {
     await super.revokeByGrantId(grantId);
-    await this.#revoke(grantId);
+    return await this.#revoke(grantId);
+  }
+
+  override async revokeByGrantId(grantId: string): Promise<void> {
+    await this.revokeGrant(grantId);
   }
 }
 
@@ -282,12 +288,27 @@ export async function pruneExpired(store: Store, now: Date = new Date(), graceSe
 
 const GRANT_MEMBER_MODELS = ['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode'];
 
-/** Revokes grants the way oidc-provider does: their tokens and codes, then the grant itself. */
-export async function revokeGrants(adapterFor: (model: string) => Adapter, grantIds: Iterable<string>): Promise<void> {
+/**
+ * Revokes grants the way oidc-provider does: their tokens and codes (through the factory's adapters, so the JWT
+ * access tokens go through revokeAccessTokens), then the grant itself. Returns how many access tokens were
+ * denylisted.
+ */
+export async function revokeGrants(
+  adapterFor: (model: string) => Adapter,
+  grantIds: Iterable<string>,
+): Promise<number> {
+  let deniedAccessTokens = 0;
   for (const grantId of new Set(grantIds)) {
-    await Promise.all(GRANT_MEMBER_MODELS.map((model) => adapterFor(model).revokeByGrantId(grantId)));
+    await Promise.all(
+      GRANT_MEMBER_MODELS.map(async (model) => {
+        const adapter = adapterFor(model);
+        if (adapter instanceof AccessTokenAdapter) deniedAccessTokens += await adapter.revokeGrant(grantId);
+        else await adapter.revokeByGrantId(grantId);
+      }),
+    );
     await adapterFor('Grant').destroy(grantId);
   }
+  return deniedAccessTokens;
 }
 
 /**

@@ -7,8 +7,8 @@
 // - confidential clients authenticate with client_secret_basic/post against a stored SHA-256 hash; no
 //   HMAC-based client auth or request objects (the hash must never be usable as a key);
 // - storage through adapter.ts, signing key from signing-keys.ts, pages from ../pages.
-import type { Store } from '@edgepass/store';
 import {
+  type Adapter,
   type BaseToken,
   type Client,
   type Configuration,
@@ -18,13 +18,12 @@ import {
 } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Accounts } from '../accounts/accounts.ts';
-import type { Clients } from '../clients/clients.ts';
 import { type AuthConfig, grantTtlSec, OIDC_SCOPES, supportedScopes } from '../config.ts';
 import { constantTimeEqual, sha256b64url } from '../crypto.ts';
 import { newNonce, page, pageHeaders } from '../pages/html.ts';
 import { errorView } from '../pages/views.ts';
 import type { TokenDenylist } from '../tokens/denylist.ts';
-import { CLIENT_FIRST_PARTY, CLIENT_ROLES, createAdapterFactory, HASHED_SECRET_PREFIX } from './adapter.ts';
+import { CLIENT_FIRST_PARTY, CLIENT_ROLES, HASHED_SECRET_PREFIX } from './adapter.ts';
 import type { LoadedKeys } from './signing-keys.ts';
 
 export const OIDC_ROUTES = {
@@ -55,8 +54,11 @@ export const ASYMMETRIC_ALGS = ['ES256', 'RS256', 'PS256'];
 export interface ProviderDeps {
   config: AuthConfig;
   issuer: string;
-  store: Store;
-  clients: Clients;
+  /**
+   * The storage adapter factory (adapter.ts createAdapterFactory), the one the service's own grant revocation uses
+   * too; its revokeAccessTokens denylists a revoked grant's live JWT access tokens.
+   */
+  adapter: (model: string) => Adapter;
   accounts: Accounts;
   keys: LoadedKeys;
   denylist: TokenDenylist;
@@ -94,30 +96,14 @@ export function resourceIndicator(audience: string): string {
 }
 
 export function buildProvider(deps: ProviderDeps): Provider {
-  const { config, accounts, clients, keys, denylist, logger } = deps;
+  const { config, accounts, keys, denylist, logger } = deps;
   const resource = resourceIndicator(config.audience);
   const scopes = supportedScopes(config);
   const resourceScopes = scopes.filter((s) => !OIDC_SCOPES.includes(s)).join(' ');
   const grantTtl = grantTtlSec(config);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(
-      {
-        store: deps.store,
-        clients,
-        grantTtlSec: grantTtl,
-        // A revoked grant (reuse detection, RFC 7009 revocation of a refresh token) takes its live JWT access
-        // tokens with it: their jtis are denylisted until exp and `token.revoked` reaches every gateway.
-        async revokeAccessTokens(grantId) {
-          const denied = await denylist.denyIssuedUnder([grantId]);
-          logger.info(
-            { grantId, deniedAccessTokens: denied, reason: 'grant_access_tokens_denied' },
-            'access tokens of a revoked grant denied',
-          );
-        },
-      },
-      () => keys.activeAlg,
-    ),
+    adapter: deps.adapter,
     jwks: keys.providerJwks,
     clientDefaults: {
       grant_types: ['authorization_code'],

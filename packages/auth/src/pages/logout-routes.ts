@@ -71,8 +71,7 @@ export function registerLogoutRoutes(app: FastifyInstance, rt: AuthRuntime): voi
       for (const auth of Object.values(oidcSession.authorizations ?? {})) if (auth.grantId) grantIds.add(auth.grantId);
       await oidcSession.destroy();
     }
-    await rt.revokeGrants(grantIds);
-    const denied = await rt.denylist.denyIssuedUnder(grantIds);
+    const denied = await rt.revokeGrants(grantIds);
     request.log.info(
       {
         reason: 'logout',
