@@ -11,8 +11,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
 import type { User } from '../accounts/accounts.ts';
-import { AUTH_ERRORS, AuthError } from '../errors.ts';
-import { clientName, completeLogin, field, loadInteraction, requireCsrf } from '../pages/interaction-routes.ts';
+import { AUTH_ERRORS } from '../errors.ts';
+import {
+  clientName,
+  completeLogin,
+  field,
+  loadInteraction,
+  requireCsrf,
+  requireLoginPrompt,
+} from '../pages/interaction-routes.ts';
+import { attemptPasswordLogin } from '../pages/password-login.ts';
 import { sendPage } from '../pages/respond.ts';
 import { type FieldErrors, linkAccountView } from '../pages/views.ts';
 import type { AuthRuntime } from '../runtime.ts';
@@ -59,8 +67,7 @@ export function registerLinkAccountRoutes(app: FastifyInstance, rt: AuthRuntime,
 
   /** The pending link of this browser's login interaction and its (active) account. */
   async function pending(details: Interaction): Promise<LinkRequest> {
-    if (details.prompt.name !== 'login')
-      throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'not_a_login_prompt' });
+    requireLoginPrompt(details);
     const link = await links.peek(details.uid);
     if (!link) throw externalLoginFailed('external_link_unknown');
     const user = await rt.accounts.findById(link.userId);
@@ -107,22 +114,22 @@ export function registerLinkAccountRoutes(app: FastifyInstance, rt: AuthRuntime,
     password: string,
   ): Promise<FastifyReply> {
     const { user, link } = req;
-    const decision = await rt.throttle.beginLogin(request.ip, user.email);
-    if (!decision.allowed) {
-      request.log.warn({ reason: 'login_throttled', limit: decision.limit, userId: user.id }, 'account link refused');
-      reply.header('retry-after', String(decision.retryAfterSec));
+    const fields = { userId: user.id, provider: link.identity.provider };
+    const refused = 'account link refused';
+    const attempt = await attemptPasswordLogin(rt, request, reply, user.email, password, {
+      throttled: refused,
+      failed: refused,
+      fields,
+    });
+    if (attempt.outcome === 'throttled')
       return await render(reply, 429, req, { general: AUTH_ERRORS.AUTH_THROTTLED.title });
-    }
-    const result = await rt.accounts.login(user.email, password);
-    if (!result.ok || result.user.id !== user.id) {
-      const reason = result.ok ? 'link_account_mismatch' : result.reason;
-      request.log.info({ reason, userId: user.id, provider: link.identity.provider }, 'account link refused');
+    if (attempt.outcome !== 'ok' || attempt.user.id !== user.id) {
+      if (attempt.outcome === 'ok') request.log.info({ reason: 'link_account_mismatch', ...fields }, refused);
       return await render(reply, 401, req, { errors: { password: 'The password is not correct' } });
     }
     if (!(await links.take(req.details.uid))) throw externalLoginFailed('external_link_unknown');
     await rt.accounts.linkExternalIdentity(user.id, link.identity);
     await rt.accounts.markEmailVerified(user.id);
-    await rt.throttle.loginSucceeded(user.email);
     request.log.info(
       { reason: 'external_link_confirmed', provider: link.identity.provider, userId: user.id },
       'external identity linked after the account password was entered',

@@ -9,6 +9,7 @@ import { AUTH_ERRORS, AuthError, isAuthError } from '../errors.ts';
 import { CLIENT_FIRST_PARTY } from '../oidc/adapter.ts';
 import type { AuthRuntime } from '../runtime.ts';
 import type { CsrfPurpose } from './csrf.ts';
+import { attemptPasswordLogin } from './password-login.ts';
 import { sendPage } from './respond.ts';
 import { consentView, type FieldErrors, loginView, signupView } from './views.ts';
 
@@ -42,6 +43,12 @@ export async function loadInteraction(
   }
   if (details.uid !== uid) throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'interaction_uid_mismatch' });
   return details;
+}
+
+/** Refuses a form post for an interaction that is not (or no longer) at its login prompt. */
+export function requireLoginPrompt(details: Interaction): void {
+  if (details.prompt.name !== 'login')
+    throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'not_a_login_prompt' });
 }
 
 /** Refuses a form post without a CSRF token for one of `purposes`, bound to this interaction. */
@@ -170,8 +177,7 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
   app.post<{ Params: Params; Body: Body }>('/interaction/:uid/login', async (request, reply) => {
     const details = await loadInteraction(rt, request, reply, request.params.uid);
     requireCsrf(rt, ['login'], details.uid, request.body);
-    if (details.prompt.name !== 'login')
-      throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'not_a_login_prompt' });
+    requireLoginPrompt(details);
     const email = normalizeEmail(field(request.body, 'email', 254));
     const password = field(request.body, 'password', 1024);
     const errors: FieldErrors = {};
@@ -179,20 +185,13 @@ export function registerInteractionRoutes(app: FastifyInstance, rt: AuthRuntime)
     if (!password) errors.password = 'Enter your password';
     if (Object.keys(errors).length > 0) return await renderLogin(reply, details, 400, { email, errors });
 
-    const decision = await rt.throttle.beginLogin(request.ip, email);
-    if (!decision.allowed) {
-      request.log.warn({ reason: 'login_throttled', limit: decision.limit }, 'login refused');
-      reply.header('retry-after', String(decision.retryAfterSec));
+    const attempt = await attemptPasswordLogin(rt, request, reply, email, password);
+    if (attempt.outcome === 'throttled')
       return await renderLogin(reply, details, 429, { email, general: AUTH_ERRORS.AUTH_THROTTLED.title });
-    }
-    const result = await rt.accounts.login(email, password);
-    if (!result.ok) {
-      request.log.info({ reason: result.reason, userId: result.userId }, 'login failed');
+    if (attempt.outcome === 'failed')
       return await renderLogin(reply, details, 401, { email, general: AUTH_ERRORS.AUTH_LOGIN_FAILED.title });
-    }
-    await rt.throttle.loginSucceeded(email);
-    request.log.info({ reason: 'login_succeeded', userId: result.user.id }, 'login');
-    return await completeLogin(rt, request, reply, result.user.id, ['pwd']);
+    request.log.info({ reason: 'login_succeeded', userId: attempt.user.id }, 'login');
+    return await completeLogin(rt, request, reply, attempt.user.id, ['pwd']);
   });
 
   if (rt.config.allowSignup) {
