@@ -208,12 +208,13 @@ export class SigningKeyStore {
     return await this.activeKey(use);
   }
 
-  /** Publishes a next key (in the JWKS, not signing). A next key with the same alg is kept; one with another alg is replaced. */
-  async stageNext(
-    use: KeyUse,
-    alg: SigningAlgorithm = defaultSigningAlgorithm[use],
-  ): Promise<{ kid: string; alg: SigningAlgorithm }> {
+  /**
+   * Publishes a next key (in the JWKS, not signing). A next key with the same alg is kept; one with another alg is
+   * replaced. Without `alg`: the algorithm of the key that signs now, else defaultSigningAlgorithm.
+   */
+  async stageNext(use: KeyUse, requested?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm }> {
     checkUse(use);
+    const alg = requested ?? (await this.#find(this.#sql, use, 'active'))?.alg ?? defaultSigningAlgorithm[use];
     checkAlg(alg);
     const current = await this.#find(this.#sql, use, 'next');
     if (current?.alg === alg) return { kid: current.kid, alg };
@@ -258,12 +259,12 @@ export class SigningKeyStore {
     return result;
   }
 
-  /** stageNext + promoteNext in one go, without an overlap for caches (dev / emergencies). */
+  /** stageNext + promoteNext in one go, without an overlap for caches (dev / emergencies); `alg` as for stageNext. */
   async rotateNow(
     use: KeyUse,
     options: { alg?: SigningAlgorithm; retireAfterSec: number },
   ): Promise<{ activeKid: string; retiredKid: string | null }> {
-    await this.stageNext(use, options.alg ?? defaultSigningAlgorithm[use]);
+    await this.stageNext(use, options.alg);
     return await this.promoteNext(use, options);
   }
 

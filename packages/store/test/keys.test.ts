@@ -164,6 +164,8 @@ describe('SigningKeyStore on PGlite', () => {
     const token = await sign(keys, 'access_token');
     assert.equal(decodeProtectedHeader(token).alg, 'RS256');
     assert.ok(await verifies(token, await keys.publicJwks('access_token')));
+    const kept = await keys.stageNext('access_token');
+    assert.equal(kept.alg, 'RS256', 'without alg, staging keeps the algorithm of the key that signs now');
     // @ts-expect-error not an allowed algorithm
     await assert.rejects(keys.stageNext('access_token', 'HS256'), TypeError);
     // @ts-expect-error not a use

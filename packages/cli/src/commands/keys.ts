@@ -129,10 +129,9 @@ export function createKeysCommand(io: CommandIo = {}): Command {
         // The auth config as `edgepass auth` resolves it (the file, then the environment's overrides).
         const config = keyUse === 'access_token' ? ctx.config(values.config) : undefined;
         const retireAfterSec = retires ? retirementSec(keyUse, values['retire-after'], config) : 0;
+        // Without --alg: the configured signingAlg, else (the store's default) the algorithm of the key that signs now.
+        const algorithm = alg(values.alg) ?? config?.signingAlg;
         await withKeys(ctx, async (keys) => {
-          // Without --alg: the configured signingAlg, else the algorithm of the key that signs now.
-          const algorithm =
-            alg(values.alg) ?? config?.signingAlg ?? (await keys.list(keyUse)).find((k) => k.state === 'active')?.alg;
           if (retires) {
             const result = values.now
               ? await keys.rotateNow(keyUse, { retireAfterSec, ...(algorithm ? { alg: algorithm } : {}) })
