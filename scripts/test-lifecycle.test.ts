@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
-import { onTermination, type Stoppable, startAll, stopAll, type TerminationSignal } from './test-lifecycle.ts';
+import {
+  forwardsSignal,
+  onTermination,
+  type Stoppable,
+  startAll,
+  stopAll,
+  stopWithoutWaiting,
+  type TerminationSignal,
+} from './test-lifecycle.ts';
 
 interface FakeServer extends Stoppable {
   name: string;
@@ -70,6 +78,37 @@ describe('stopAll', () => {
   });
 });
 
+describe('stopWithoutWaiting', () => {
+  test('calls every stop at once and returns without waiting, whatever a stop does', () => {
+    const calls: string[] = [];
+    const server = (name: string, stop: () => Promise<void>): Stoppable => ({
+      stop() {
+        calls.push(name);
+        return stop();
+      },
+    });
+    const servers = [
+      server('hangs', () => new Promise<void>(() => {})),
+      server('throws', () => {
+        throw new Error('pg_ctl: no such directory');
+      }),
+      server('rejects', () => Promise.reject(new Error('already stopped'))),
+      server('stops', async () => {}),
+    ];
+    assert.equal(stopWithoutWaiting(servers), undefined);
+    assert.deepEqual(calls, ['hangs', 'throws', 'rejects', 'stops']);
+  });
+});
+
+describe('forwardsSignal', () => {
+  test('SIGTERM always; SIGINT only when stdin is not a terminal (a Ctrl-C there reached the child already)', () => {
+    assert.equal(forwardsSignal('SIGTERM', true), true);
+    assert.equal(forwardsSignal('SIGTERM', false), true);
+    assert.equal(forwardsSignal('SIGINT', false), true);
+    assert.equal(forwardsSignal('SIGINT', true), false);
+  });
+});
+
 describe('onTermination', () => {
   test('the first SIGINT or SIGTERM runs the handler once and sets 128 + the signal number', () => {
     for (const [signal, code] of [
@@ -78,10 +117,16 @@ describe('onTermination', () => {
     ] as const) {
       const source = new EventEmitter();
       const seen: TerminationSignal[] = [];
-      const interruption = onTermination((s) => seen.push(s), source);
+      const repeated: TerminationSignal[] = [];
+      const interruption = onTermination(
+        (s) => seen.push(s),
+        (s) => repeated.push(s),
+        source,
+      );
       assert.equal(interruption.signal, undefined);
       assert.equal(interruption.exitCode, undefined);
       source.emit(signal, signal);
+      assert.deepEqual(repeated, [], 'the first signal is not a repeat');
       source.emit('SIGINT', 'SIGINT');
       assert.deepEqual(seen, [signal], 'a second signal does not run the handler again');
       assert.equal(interruption.signal, signal);
@@ -91,9 +136,31 @@ describe('onTermination', () => {
     }
   });
 
+  test('every later signal runs the repeat handler (the way out of a teardown that hangs)', () => {
+    const source = new EventEmitter();
+    const seen: TerminationSignal[] = [];
+    const repeated: TerminationSignal[] = [];
+    const interruption = onTermination(
+      (s) => seen.push(s),
+      (s) => repeated.push(s),
+      source,
+    );
+    source.emit('SIGTERM', 'SIGTERM');
+    source.emit('SIGINT', 'SIGINT');
+    source.emit('SIGTERM', 'SIGTERM');
+    assert.deepEqual(seen, ['SIGTERM']);
+    assert.deepEqual(repeated, ['SIGINT', 'SIGTERM']);
+    assert.equal(interruption.signal, 'SIGTERM', 'the exit status stays that of the first signal');
+    assert.equal(interruption.exitCode, 143);
+    interruption.dispose();
+  });
+
   test('listens on process by default, and dispose removes its listeners', () => {
     const before = process.listenerCount('SIGTERM');
-    const interruption = onTermination(() => {});
+    const interruption = onTermination(
+      () => {},
+      () => {},
+    );
     assert.equal(process.listenerCount('SIGTERM'), before + 1);
     interruption.dispose();
     assert.equal(process.listenerCount('SIGTERM'), before);

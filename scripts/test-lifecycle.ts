@@ -1,6 +1,7 @@
 // What scripts/test.ts needs to never leave a server behind: servers are recorded the moment each one is
 // up (so a failed sibling or an interrupted run still stops them), and SIGINT/SIGTERM are turned into an
-// orderly stop with the conventional 128 + signal number exit status.
+// orderly stop with the conventional 128 + signal number exit status. A second signal is the way out when
+// that stop hangs: stopWithoutWaiting, then exit at once.
 import { constants } from 'node:os';
 
 export interface Stoppable {
@@ -31,6 +32,22 @@ export async function stopAll(servers: readonly Stoppable[]): Promise<unknown[]>
   return results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
 }
 
+/**
+ * The best effort before exiting at once: calls every server's stop() and does not wait for it, ignoring
+ * failures (a server the orderly stop already stopped may fail a second stop). What a stop does before its
+ * first await still happens before the exit; with test/support/servers.ts that is all of PostgreSQL's
+ * (`pg_ctl stop -m immediate` runs synchronously) and the SIGKILL of redis-server (its data folder stays).
+ */
+export function stopWithoutWaiting(servers: readonly Stoppable[]): void {
+  for (const server of servers) {
+    try {
+      server.stop().catch(() => {});
+    } catch {
+      // a stop that throws at once: the others are still tried
+    }
+  }
+}
+
 export const TERMINATION_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type TerminationSignal = (typeof TERMINATION_SIGNALS)[number];
 
@@ -50,16 +67,21 @@ export interface SignalSource {
 }
 
 /**
- * Listens for SIGINT and SIGTERM instead of dying at once; `onSignal` runs on the first one (forward it
- * to the child, let the teardown run). Later signals are ignored: the teardown is already under way.
+ * Listens for SIGINT and SIGTERM instead of dying at once. `onSignal` runs on the first one (forward it to
+ * the child, let the teardown run); `onRepeat` on every later one, so that a teardown that hangs can be cut
+ * short (stop what can be stopped without waiting, then exit).
  */
 export function onTermination(
   onSignal: (signal: TerminationSignal) => void,
+  onRepeat: (signal: TerminationSignal) => void,
   source: SignalSource = process,
 ): Interruption {
   let received: TerminationSignal | undefined;
   const listener = (signal: TerminationSignal) => {
-    if (received !== undefined) return;
+    if (received !== undefined) {
+      onRepeat(signal);
+      return;
+    }
     received = signal;
     onSignal(signal);
   };
@@ -75,4 +97,16 @@ export function onTermination(
       for (const signal of TERMINATION_SIGNALS) source.off(signal, listener);
     },
   };
+}
+
+/**
+ * Whether to pass a termination signal on to the child. SIGTERM always: a CI timeout or a `kill` names
+ * this process alone. SIGINT only when stdin is not a terminal: a Ctrl-C at a terminal reaches the whole
+ * foreground process group, so the child already has it, and node --test, given a second SIGINT while it
+ * winds down, runs its teardown again or, once its handler is gone, dies of it. (So a `kill -INT` of this
+ * process alone, while it runs at a terminal, is not passed on: the tests run to their end before the
+ * teardown, unless a second signal ends the run at once.)
+ */
+export function forwardsSignal(signal: TerminationSignal, stdinIsTerminal: boolean): boolean {
+  return signal === 'SIGTERM' || !stdinIsTerminal;
 }

@@ -3,13 +3,17 @@
 // line of counts. Arguments are substring filters on test file paths: `npm test -- gateway/src/authn`.
 // Each server is recorded as soon as it is up, and SIGINT/SIGTERM (Ctrl-C, a CI timeout) stop the tests
 // and the servers before exiting with 128 + the signal number, so no run leaves PostgreSQL behind.
+// Should that stop hang, a second signal exits at once: it SIGKILLs node --test and calls every server's
+// stop without waiting (PostgreSQL's stop is synchronous, redis-server gets its SIGKILL): only what a stop
+// does asynchronously is skipped (redis-server's data folder stays in the temp dir), and no counts are printed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, startPostgres, startRedis } from '../test/support/servers.ts';
-import { onTermination, startAll, stopAll } from './test-lifecycle.ts';
+import { forwardsSignal, onTermination, startAll, stopAll, stopWithoutWaiting } from './test-lifecycle.ts';
 import { closingLine, failedCount, type Totals } from './test-summary-reporter.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -42,11 +46,21 @@ const scratch = mkdtempSync(join(tmpdir(), 'edgepass-test-'));
 const summaryFile = join(scratch, 'summary.json');
 const t0 = performance.now();
 
-const interruption = onTermination((signal) => {
-  console.error(`\n${signal}: stopping the tests and the test servers`);
-  // node --test stops its test files on SIGINT/SIGTERM and still reports; a Ctrl-C reaches it directly too.
-  child?.kill(signal);
-});
+const stdinIsTerminal = isatty(0);
+const interruption = onTermination(
+  (signal) => {
+    console.error(`\n${signal}: stopping the tests and the test servers (again to exit at once)`);
+    // node --test stops its test files on SIGINT/SIGTERM and still reports; a Ctrl-C reaches it directly.
+    if (forwardsSignal(signal, stdinIsTerminal)) child?.kill(signal);
+  },
+  (signal) => {
+    console.error(`\n${signal} again: exiting at once, without waiting for the test servers to stop`);
+    child?.kill('SIGKILL');
+    stopWithoutWaiting(started);
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(interruption.exitCode);
+  },
+);
 
 async function main(): Promise<void> {
   const [postgres, redis] = await startAll([startPostgres, startRedis], started);
