@@ -109,20 +109,26 @@ describe('forwardsSignal', () => {
   });
 });
 
+/** onTermination on an EventEmitter, recording the signals each handler ran for. */
+function recordTermination() {
+  const source = new EventEmitter();
+  const seen: TerminationSignal[] = [];
+  const repeated: TerminationSignal[] = [];
+  const interruption = onTermination(
+    (s) => seen.push(s),
+    (s) => repeated.push(s),
+    source,
+  );
+  return { source, seen, repeated, interruption };
+}
+
 describe('onTermination', () => {
   test('the first SIGINT or SIGTERM runs the handler once and sets 128 + the signal number', () => {
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
     ] as const) {
-      const source = new EventEmitter();
-      const seen: TerminationSignal[] = [];
-      const repeated: TerminationSignal[] = [];
-      const interruption = onTermination(
-        (s) => seen.push(s),
-        (s) => repeated.push(s),
-        source,
-      );
+      const { source, seen, repeated, interruption } = recordTermination();
       assert.equal(interruption.signal, undefined);
       assert.equal(interruption.exitCode, undefined);
       source.emit(signal, signal);
@@ -137,14 +143,7 @@ describe('onTermination', () => {
   });
 
   test('every later signal runs the repeat handler (the way out of a teardown that hangs)', () => {
-    const source = new EventEmitter();
-    const seen: TerminationSignal[] = [];
-    const repeated: TerminationSignal[] = [];
-    const interruption = onTermination(
-      (s) => seen.push(s),
-      (s) => repeated.push(s),
-      source,
-    );
+    const { source, seen, repeated, interruption } = recordTermination();
     source.emit('SIGTERM', 'SIGTERM');
     source.emit('SIGINT', 'SIGINT');
     source.emit('SIGTERM', 'SIGTERM');
