@@ -96,7 +96,7 @@ class AuthServiceImpl implements AuthService {
     this.#masterKey = options.masterKey ?? loadMasterKey(env);
     const now = options.now;
     this.denylist = new TokenDenylist({ fast: store.fast });
-    this.accounts = new Accounts({ store, plans: config.plans, denylist: this.denylist });
+    this.accounts = new Accounts({ store, plans: config.plans, denylist: this.denylist, logger: this.#logger });
     this.clients = new Clients({ store, config, env });
     this.sessions = new BrowserSessions({ store, ttlSec: config.ttl.sessionSec, ...(now ? { now } : {}) });
     const cookieSecure = cookiesSecure(config);

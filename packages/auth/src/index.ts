@@ -83,7 +83,6 @@ export {
   type DayUsage,
   DEFAULT_PLANS,
   MAX_USAGE_RANGE_DAYS,
-  type PlanDeps,
   type PrincipalUsage,
   setUserPlan,
   type UsageRange,

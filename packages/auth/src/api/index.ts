@@ -9,6 +9,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import { Accounts } from '../accounts/accounts.ts';
 import { isApiKeyEnv } from '../apikeys/format.ts';
 import { apiKeyService } from '../apikeys/service.ts';
 import { handleJsonApiError, notFound } from './http-errors.ts';
@@ -76,6 +77,7 @@ export function jsonApiRoutes(deps: JsonApiDeps): AnyRoute[] {
       now,
       maxActiveKeysPerOwner: deps.maxActiveKeysPerOwner,
     }),
+    accounts: new Accounts({ store: deps.store, plans: deps.plans, logger: deps.logger }),
   };
   let document: unknown;
   const routes: AnyRoute[] = [

@@ -1,5 +1,5 @@
 // Plans and usage.
-export { DEFAULT_PLANS, type PlanDeps, setUserPlan } from './plans.ts';
+export { DEFAULT_PLANS, setUserPlan } from './plans.ts';
 export {
   type DayUsage,
   MAX_USAGE_RANGE_DAYS,

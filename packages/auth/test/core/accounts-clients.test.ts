@@ -128,7 +128,7 @@ describe('accounts', () => {
     const logged: Array<Record<string, unknown>> = [];
     const logger = { error: (obj: object) => logged.push(obj as Record<string, unknown>) };
     const profile = await setUserPlan(
-      { store: failing, plans: ['free', 'premium', 'team'], logger },
+      new Accounts({ store: failing, plans: ['free', 'premium', 'team'], logger }),
       frank.id,
       'premium',
     );
@@ -136,11 +136,11 @@ describe('accounts', () => {
     assert.equal(await plan(), 'premium');
     assert.deepEqual(logged, [{ reason: 'event_publish_failed', event: 'user.changed', err: down }]);
     await assert.rejects(
-      setUserPlan({ store, plans: ['free'], logger }, frank.id, 'premium'),
+      setUserPlan(new Accounts({ store, plans: ['free'], logger }), frank.id, 'premium'),
       (err) => err instanceof JsonApiError && err.code === 'API_VALIDATION_FAILED',
     );
     await assert.rejects(
-      setUserPlan({ store, plans: ['free'], logger }, 'usr_missing', 'free'),
+      setUserPlan(new Accounts({ store, plans: ['free'], logger }), 'usr_missing', 'free'),
       (err) => err instanceof JsonApiError && err.code === 'API_NOT_FOUND',
     );
   });

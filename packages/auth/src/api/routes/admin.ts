@@ -21,7 +21,7 @@ import { keyRecordRoute } from './key-record-route.ts';
 
 const access = { kind: 'admin' } as const;
 
-export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
+export function adminRoutes({ deps, keys, accounts, now }: RouteContext): AnyRoute[] {
   const byId = { url: '/admin/api/keys/:id', tag: 'Admin', access, now } as const;
   return [
     defineRoute({
@@ -77,12 +77,7 @@ export function adminRoutes({ deps, keys, now }: RouteContext): AnyRoute[] {
       body: setPlanBody(deps.plans),
       response: { status: 200, description: 'the user’s profile with the new plan', schema: profileView },
       async handler({ params, body }) {
-        const plan = await setUserPlan(
-          { store: deps.store, plans: deps.plans, logger: deps.logger },
-          params.id,
-          body.plan,
-        );
-        return profileJson(plan);
+        return profileJson(await setUserPlan(accounts, params.id, body.plan));
       },
     }),
     defineRoute({
