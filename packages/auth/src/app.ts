@@ -5,9 +5,11 @@
 //   - the JSON API of the API-keys/usage work (registerJsonApi) with a real access-token verifier,
 //   - /healthz.
 // createAuthService builds it for config.issuer (use app.inject or listen yourself); startAuthService
-// listens on config.host:config.port and, when the issuer's port is 0, uses the bound port in the issuer.
+// listens on config.host:config.port and, when the issuer's port is 0, uses the bound port in the issuer; on a
+// PostgreSQL server without Redis it warns (reason fast_state_not_shared): interactions, the denylist,
+// throttling and refresh locks are then per process, though several instances may share the database.
 import { randomBytes } from 'node:crypto';
-import { loadMasterKey, SigningKeyStore, type Store } from '@edgepass/store';
+import { loadMasterKey, SigningKeyStore, type Store, unsharedFastStateWarning } from '@edgepass/store';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -322,9 +324,16 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
   return service;
 }
 
-/** Listens on config.host:config.port. An issuer with port 0 (e.g. http://127.0.0.1:0) gets the bound port. */
+/**
+ * Listens on config.host:config.port. An issuer with port 0 (e.g. http://127.0.0.1:0) gets the bound port. Warns
+ * once in the log when the store is a PostgreSQL server without Redis (unsharedFastStateWarning).
+ */
 export async function startAuthService(options: AuthServiceOptions): Promise<AuthService> {
   const service = new AuthServiceImpl(options);
+  const { store } = options;
+  const unshared = unsharedFastStateWarning(store);
+  if (unshared !== undefined)
+    service.app.log.warn({ reason: 'fast_state_not_shared', sql: store.sql.kind, fast: store.fast.kind }, unshared);
   try {
     await service.app.listen({ host: options.config.host, port: options.config.port });
     const address = service.app.server.address();

@@ -52,6 +52,8 @@ export interface SharedState {
 
 export interface TestAuthOptions {
   embedded?: boolean;
+  /** false: PostgreSQL without Redis (in-memory fast state), as with DATABASE_URL but no REDIS_URL. */
+  redis?: boolean;
   config?: Partial<AuthConfigInput>;
   /** Start a second instance on the same PostgreSQL database, Redis prefix, master key and issuer. */
   shareWith?: TestAuth;
@@ -81,7 +83,7 @@ export async function startTestAuth(options: TestAuthOptions = {}): Promise<Test
   const keyPrefix = parent ? parent.keyPrefix : options.embedded ? undefined : uniquePrefix('auth');
   const store = options.embedded
     ? await openStore({ dataDir: 'memory://' })
-    : await openStore({ databaseUrl, redisUrl: testRedisUrl(), keyPrefix });
+    : await openStore({ databaseUrl, ...(options.redis === false ? {} : { redisUrl: testRedisUrl(), keyPrefix }) });
   const secrets = parent?.secrets ?? {
     web: randomBytes(24).toString('base64url'),
     m2m: randomBytes(24).toString('base64url'),

@@ -1,6 +1,7 @@
 // `edgepass auth --config <file>`: runs the auth service against DATABASE_URL/REDIS_URL, or embedded (PGlite
 // in EDGEPASS_DATA_DIR, in-memory fast state) when DATABASE_URL is not set. Stops on SIGINT/SIGTERM. PostgreSQL
-// without Redis starts with a warning: interactions, the denylist, throttling and refresh locks are then per process.
+// without Redis starts with a warning (startAuthService logs it; the command also says it on stderr): interactions,
+// the denylist, throttling and refresh locks are then per process.
 import { type AuthService, createLogger, loadAuthConfig, startAuthService } from '@edgepass/auth';
 import { args, type CommandIo, commandContext, isUsageError, UsageError } from '@edgepass/auth/admin';
 import { type Store, unsharedFastStateWarning } from '@edgepass/store';
@@ -53,10 +54,7 @@ export function createAuthCommand(io: AuthCommandIo = {}): Command {
         const logger = createLogger(config.logLevel);
         store = await ctx.openStore();
         const unshared = unsharedFastStateWarning(store);
-        if (unshared) {
-          logger.warn({ reason: 'fast_state_not_shared', sql: store.sql.kind, fast: store.fast.kind }, unshared);
-          ctx.err(`edgepass auth: warning: ${unshared}`);
-        }
+        if (unshared) ctx.err(`edgepass auth: warning: ${unshared}`);
         service = await startAuthService({ config, store, logger, masterKey, env: ctx.env });
         logger.info({ issuer: service.url, sql: store.sql.kind, fast: store.fast.kind }, 'auth service listening');
         ctx.out(`auth service listening at ${service.url}`);
