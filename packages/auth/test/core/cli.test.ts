@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type EdgeEvent, type OpenedStore, openStore } from '@edgepass/store';
+import { deniedJtiKey, type EdgeEvent, type OpenedStore, openStore } from '@edgepass/store';
 import * as oidc from 'openid-client';
 import { createTestDatabase, testRedisUrl, uniquePrefix } from '../../../../test/support/env.ts';
 import { helpText } from '../../../cli/src/cli.ts';
@@ -17,6 +17,7 @@ import { Accounts } from '../../src/accounts/accounts.ts';
 import type { CommandIo } from '../../src/admin/command-kit.ts';
 import type { AuthService } from '../../src/app.ts';
 import { sha256b64url } from '../../src/crypto.ts';
+import { TokenDenylist } from '../../src/tokens/denylist.ts';
 import { collectEvents, eventually } from './harness.ts';
 
 let db: { url: string; drop(): Promise<void> };
@@ -97,6 +98,27 @@ describe('edgepass users', () => {
     assert.match((await users(['disable', 'quinn@example.com'])).out[0] ?? '', /status=disabled/);
     assert.equal((await accounts.login('quinn@example.com', 'quinns long password')).ok, false);
     assert.match((await users(['enable', 'quinn@example.com'])).out[0] ?? '', /status=active/);
+  });
+
+  test('disable denylists the live access tokens issued under the user’s grants (token.revoked for each)', async () => {
+    const tina = await new Accounts({ store }).create({ email: 'tina@example.com' });
+    // What the auth service leaves behind for a signed-in user: a grant row and the jtis issued under it.
+    const grantId = `grant-${randomBytes(8).toString('hex')}`;
+    await store.sql.query(
+      "INSERT INTO oidc_models (model, id, payload, expires_at) VALUES ('Grant', $1, $2, now() + interval '1 hour')",
+      [grantId, JSON.stringify({ accountId: tina.id, kind: 'Grant' })],
+    );
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const live = { jti: `jti-${randomBytes(8).toString('hex')}`, exp };
+    await new TokenDenylist({ fast: store.fast }).recordIssued(grantId, live, 3600);
+    assert.equal(await store.fast.kv.get(deniedJtiKey(live.jti)), null, 'control: not denied before');
+
+    const mark = seen.length;
+    const disabled = await users(['disable', 'tina@example.com']);
+    assert.equal(disabled.code, 0, disabled.err.join('\n'));
+    assert.match(disabled.out[0] ?? '', /status=disabled/);
+    assert.equal(await store.fast.kv.get(deniedJtiKey(live.jti)), String(exp), 'denylisted until exp');
+    await eventually(() => seen.slice(mark).find((e) => e.type === 'token.revoked' && e.jti === live.jti));
   });
 
   test('without a password option a random password is printed once and works', async () => {

@@ -6,8 +6,6 @@ import { after, before, describe, test } from 'node:test';
 import { deniedJtiKey, type EdgeEvent } from '@edgepass/store';
 import { decodeJwt, importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
-import { testRedisUrl } from '../../../../test/support/env.ts';
-import { createUsersCommand } from '../../../cli/src/commands/users.ts';
 import {
   clientConfig,
   codeFlowTokens,
@@ -202,23 +200,14 @@ describe('a revoked grant takes its live access tokens with it', () => {
     for (const at of accessTokens) assert.equal(await introspectsActive(config, at), false);
   });
 
-  test('`edgepass users disable` denylists the user’s live access tokens', async () => {
-    await createUser(strict, 'dora@example.com');
+  // `edgepass users disable` runs this too: cli.test.ts checks that the command denylists a user's tokens.
+  test('disabling the account denylists the user’s live access tokens', async () => {
+    const dora = await createUser(strict, 'dora@example.com');
     const { config, tokens } = await signIn(strict, 'dora@example.com');
     assert.equal(await introspectsActive(config, tokens.access_token), true, 'control: active before');
-    const env = {
-      DATABASE_URL: strict.shared.databaseUrl,
-      REDIS_URL: testRedisUrl(),
-      EDGEPASS_REDIS_PREFIX: strict.shared.keyPrefix,
-    };
-    const err: string[] = [];
     const listener = await collectEvents(strict.store.fast);
     try {
-      const code = await createUsersCommand({ env, out: () => {}, err: (l) => err.push(l) }).run([
-        'disable',
-        'dora@example.com',
-      ]);
-      assert.equal(code, 0, err.join('\n'));
+      assert.equal((await strict.service.accounts.disable(dora.id)).status, 'disabled');
       assert.equal(await introspectsActive(config, tokens.access_token), false);
       await expectDenied(strict, listener.seen, [tokens.access_token]);
     } finally {
