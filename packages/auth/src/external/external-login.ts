@@ -1,7 +1,7 @@
 // Login with a configured external OIDC provider (openid-client v6):
 //   GET /auth/:provider/start?interaction=<uid>  → 303 /interaction/<uid>/external/<provider>: oidc-provider's
 //                                                   interaction cookie has Path=/interaction/<uid>, so a browser
-//                                                   only sends it there;
+//                                                   only sends it there (the login page links there directly);
 //   GET /interaction/<uid>/external/<provider>    → authorization request with PKCE (S256), state and nonce;
 //   GET /auth/callback                            → (the redirect URI registered at the IdP) 303 back under the
 //                                                   interaction's path, /interaction/<uid>/external-callback,
@@ -14,12 +14,13 @@
 // neither a password nor another linked identity (created by an admin for external login); an account with a
 // password but an unverified email is linked only after the user enters its password (link-account.ts);
 // anything else fails. An email without an account → a new account (external_identities row).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import type { User } from '../accounts/accounts.ts';
 import { type ExternalProviderConfig, secretFromEnv } from '../config.ts';
 import { AuthError, isAuthError } from '../errors.ts';
 import { completeLogin, loadInteraction } from '../pages/interaction-routes.ts';
+import { externalLoginPath } from '../pages/views.ts';
 import type { AuthRuntime } from '../runtime.ts';
 import { externalLoginFailed as failed } from './failed.ts';
 import {
@@ -32,8 +33,6 @@ import {
 import { SealedValues } from './sealed-values.ts';
 
 export const CALLBACK_PATH = '/auth/callback';
-const startPath = (uid: string, provider: string) =>
-  `/interaction/${encodeURIComponent(uid)}/external/${encodeURIComponent(provider)}`;
 const finishPath = (uid: string) => `/interaction/${uid}/external-callback`;
 const STATE_TTL_MS = 10 * 60 * 1000;
 
@@ -42,6 +41,15 @@ interface SavedState {
   uid: string;
   nonce: string;
   verifier: string;
+}
+
+type Query = Record<string, string | undefined>;
+
+/** The IdP's answer on the way back: its state (external_state_missing without one) and the query as received. */
+function idpAnswer(request: FastifyRequest<{ Querystring: Query }>): { state: string; search: string } {
+  const state = request.query.state;
+  if (!state) throw failed('external_state_missing');
+  return { state, search: new URL(request.url, 'http://placeholder').search };
 }
 
 function isLoopback(url: URL): boolean {
@@ -136,7 +144,6 @@ export function registerExternalLoginRoutes(app: FastifyInstance, rt: AuthRuntim
     if (!p) throw new AuthError('AUTH_NOT_FOUND', { reason: 'external_provider_unknown' });
     return p;
   };
-  type Query = Record<string, string | undefined>;
 
   // The login page's link. The interaction cookie is only sent under /interaction/<uid>, so go there.
   app.get<{ Params: { provider: string }; Querystring: { interaction?: string } }>(
@@ -145,7 +152,7 @@ export function registerExternalLoginRoutes(app: FastifyInstance, rt: AuthRuntim
       const p = knownProvider(request.params.provider);
       const uid = request.query.interaction;
       if (!uid) throw new AuthError('AUTH_INTERACTION_EXPIRED', { reason: 'interaction_missing' });
-      return reply.redirect(startPath(uid, p.id), 303);
+      return reply.redirect(externalLoginPath(uid, p.id), 303);
     },
   );
 
@@ -181,16 +188,14 @@ export function registerExternalLoginRoutes(app: FastifyInstance, rt: AuthRuntim
   // The redirect URI registered at the IdPs. The interaction cookie is not sent here: back under the interaction's
   // path (known from the state, which stays unused until the browser holding that cookie presents it).
   app.get<{ Querystring: Query }>(CALLBACK_PATH, async (request, reply) => {
-    const state = request.query.state;
-    if (!state) throw failed('external_state_missing');
+    const { state, search } = idpAnswer(request);
     const saved = await states.peek(state);
     if (!saved) throw failed('external_state_unknown');
-    return reply.redirect(`${finishPath(saved.uid)}${new URL(request.url, 'http://placeholder').search}`, 303);
+    return reply.redirect(`${finishPath(saved.uid)}${search}`, 303);
   });
 
   app.get<{ Params: { uid: string }; Querystring: Query }>(finishPath(':uid'), async (request, reply) => {
-    const state = request.query.state;
-    if (!state) throw failed('external_state_missing');
+    const { state, search } = idpAnswer(request);
     await loadInteraction(rt, request, reply, request.params.uid);
     // Single use, atomically: of two callbacks racing with one state only one gets it.
     const saved = await states.take(state);
@@ -199,11 +204,10 @@ export function registerExternalLoginRoutes(app: FastifyInstance, rt: AuthRuntim
     const p = providers.find(saved.provider);
     if (!p) throw failed('external_provider_removed');
 
-    const query = new URL(request.url, 'http://placeholder').search;
     let claims: oidc.IDToken | undefined;
     try {
       const config = await providers.configuration(p);
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(`${callbackUrl()}${query}`), {
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(`${callbackUrl()}${search}`), {
         pkceCodeVerifier: saved.verifier,
         expectedState: state,
         expectedNonce: saved.nonce,

@@ -12,6 +12,13 @@ export interface ExternalLink {
   name: string;
 }
 
+/**
+ * Where a login with an external provider starts: under the interaction's path, the only one the browser sends
+ * oidc-provider's interaction cookie to (GET /auth/:provider/start redirects here too).
+ */
+export const externalLoginPath = (uid: string, provider: string): string =>
+  `/interaction/${encodeURIComponent(uid)}/external/${encodeURIComponent(provider)}`;
+
 function errorSummary(errors: FieldErrors, general?: string): SafeHtml {
   const entries = Object.entries(errors);
   if (entries.length === 0 && !general) return html``;
@@ -84,7 +91,7 @@ ${input({ id: 'password', label: 'Password', type: 'password', autocomplete: 'cu
 ${
   v.providers.length > 0
     ? html`<div class="alt"><h2>Or sign in with</h2><ul>${v.providers.map(
-        (p) => html`<li><a href="/auth/${p.id}/start?interaction=${v.uid}">${p.name}</a></li>`,
+        (p) => html`<li><a href="${externalLoginPath(v.uid, p.id)}">${p.name}</a></li>`,
       )}</ul></div>`
     : ''
 }

@@ -124,7 +124,7 @@ after(async () => {
 /** Our login page → "Acme ID" → the IdP's login + consent → our callback → the client. */
 async function externalLogin(sub: string, browser = new Browser()) {
   const flow = await openLogin(web, 'openid', browser);
-  const link = /href="(\/auth\/acme\/start\?interaction=[^"]+)"/.exec(flow.loginPage.body)?.[1];
+  const link = /href="(\/interaction\/[^/"]+\/external\/acme)"/.exec(flow.loginPage.body)?.[1];
   assert.ok(link, 'the login page offers the external provider');
   let page: PageResult = await browser.follow(new URL(link, t.issuer).href, {}, REDIRECT_URI);
   for (let step = 0; step < 3 && !page.url.startsWith(REDIRECT_URI) && page.url.startsWith(idp.issuer); step++) {
@@ -147,7 +147,7 @@ async function untilCallback(sub: string) {
   const browser = new Browser();
   const callbackAt = `${t.issuer}/auth/callback`;
   const flow = await openLogin(web, 'openid', browser);
-  const link = /href="(\/auth\/acme\/start\?interaction=[^"]+)"/.exec(flow.loginPage.body)?.[1] ?? '';
+  const link = /href="(\/interaction\/[^/"]+\/external\/acme)"/.exec(flow.loginPage.body)?.[1] ?? '';
   let page = await browser.follow(new URL(link, t.issuer).href, {}, callbackAt);
   for (let step = 0; step < 3 && !page.url.startsWith(callbackAt); step++) {
     const form = formTo(page, '');
@@ -334,6 +334,15 @@ describe('external IdP login', () => {
     assert.equal(results.filter((r) => r.url.startsWith(REDIRECT_URI)).length, 1, statuses);
     assert.equal(reasons.filter((r) => r === 'external_state_unknown').length, 5, JSON.stringify(reasons));
     assert.ok(!reasons.includes('external_code_exchange_failed'), 'the code was exchanged once');
+  });
+
+  test('the documented /auth/<provider>/start?interaction=<uid> redirects to where the login page links', async () => {
+    const flow = await openLogin(web);
+    const uid = /\/interaction\/([^/"]+)\/login/.exec(flow.loginPage.body)?.[1] ?? assert.fail('no interaction uid');
+    assert.match(flow.loginPage.body, new RegExp(`href="/interaction/${uid}/external/acme"`));
+    const page = await flow.browser.request(`${t.issuer}/auth/acme/start?interaction=${uid}`);
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), `/interaction/${uid}/external/acme`);
   });
 
   test('an unknown provider is 404', async () => {
