@@ -11,7 +11,18 @@ export const DEFAULT_PLANS = ['free', 'premium'] as const;
 
 export async function setUserPlan(accounts: Accounts, userId: string, plan: string): Promise<OwnerProfile> {
   try {
-    return await accounts.setPlan(userId, plan);
+    const user = await accounts.setPlan(userId, plan);
+    // exactly the public profile: a caller that serialises the result must not get hasPassword or timestamps
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      emailVerified: user.emailVerified,
+      plan: user.plan,
+      roles: user.roles,
+      status: user.status,
+      tenant: user.tenant,
+    };
   } catch (err) {
     if (isAuthError(err) && err.code === 'AUTH_PLAN_INVALID')
       throw new JsonApiError('API_VALIDATION_FAILED', {

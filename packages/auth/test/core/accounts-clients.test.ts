@@ -133,6 +133,11 @@ describe('accounts', () => {
       'premium',
     );
     assert.equal(profile.plan, 'premium');
+    assert.deepEqual(
+      Object.keys(profile).sort(),
+      ['email', 'emailVerified', 'id', 'name', 'plan', 'roles', 'status', 'tenant'],
+      'the public profile only',
+    );
     assert.equal(await plan(), 'premium');
     assert.deepEqual(logged, [{ reason: 'event_publish_failed', event: 'user.changed', err: down }]);
     await assert.rejects(
